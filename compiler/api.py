@@ -1,0 +1,122 @@
+"""The public transformations that compile: `jit`, `make_ir`, `show`."""
+from __future__ import annotations
+
+import functools
+
+from kiln.driver import Signature, argument_leaves, cache_key, leaf_value, stage
+from kiln.runtime.array import Array
+from kiln.runtime.pytree import tree_unflatten
+
+
+class Compiled:
+    """One specialisation, compiled: call it with the flat argument leaves."""
+    __slots__ = ("spec", "run")
+
+    def __init__(self, spec, run):
+        self.spec, self.run = spec, run
+
+    def __call__(self, leaves, avals):
+        values = self.run(*(leaf_value(leaf, aval) for leaf, aval in zip(leaves, avals)))
+        outs = [Array(v if v.dtype == a.dtype and v.shape == a.shape else v.astype(a.dtype).reshape(a.shape),
+                      a.weak_type)
+                for v, a in zip(map(_fresh, values), self.spec.out_avals)]
+        return tree_unflatten(self.spec.out_tree, outs)
+
+
+def _fresh(value):
+    import numpy as np
+    value = np.asarray(value)
+    # Outputs may alias inputs or constants; an Array owns its buffer.
+    return value if value.flags.owndata and value.flags.writeable else np.array(value)
+
+
+class JitFunction:
+    """`kiln.jit(fn)`: compiles `fn` once per specialisation (shapes, dtypes, static args)."""
+
+    def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(),
+                 donate_argnames=(), backend=None, **options):
+        if not callable(fun):
+            raise TypeError(f"kiln.jit expects a function, got {fun!r}")
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._signature = Signature.of(fun, static_argnums, static_argnames)
+        self._backend = backend or "reference"
+        self._cache: dict = {}
+
+    @property
+    def __kiln_inline__(self):
+        """Inside another kiln function, a jit function is inlined: its Python function."""
+        return self._fun
+
+    def specialise(self, args, kwargs):
+        bound, dynamic, static = self._signature.split(self._fun, args, kwargs)
+        leaves, treedef, avals = argument_leaves(self._fun, dynamic)
+        key = cache_key(treedef, avals, static)
+        compiled = self._cache.get(key)
+        if compiled is None:
+            spec = stage(self._fun, bound, treedef, avals, static, self.__name__)
+            compiled = self._cache[key] = Compiled(spec, _backend_compile(self._backend, spec, self.__name__))
+        return compiled, leaves, avals
+
+    def __call__(self, *args, **kwargs):
+        compiled, leaves, avals = self.specialise(args, kwargs)
+        return compiled(leaves, avals)
+
+    def lower(self, *args, **kwargs):
+        compiled, _, _ = self.specialise(args, kwargs)
+        return compiled.spec.program
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    def __repr__(self):
+        return f"<kiln.jit of {self._fun.__qualname__}>"
+
+
+def _backend_compile(backend: str, spec, name: str):
+    if backend in ("reference", "python", "cpu"):
+        from kiln.backends.reference import compile_program
+        return compile_program(spec.program, _identifier(name))
+    raise ValueError(f"kiln: unknown backend {backend!r}; available: 'reference'")
+
+
+def _identifier(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return cleaned if cleaned and not cleaned[0].isdigit() else "f_" + cleaned
+
+
+def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), donate_argnames=(),
+        backend=None, **options):
+    """Compile `fun`; usable as `@jit`, `jit(f, static_argnums=...)` or `partial(jit, ...)`."""
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames,
+                                 donate_argnums=donate_argnums, donate_argnames=donate_argnames,
+                                 backend=backend, **options)
+    return JitFunction(fun, static_argnums, static_argnames, donate_argnums, donate_argnames,
+                       backend, **options)
+
+
+def _as_jit(fun, static_argnums=(), static_argnames=()) -> JitFunction:
+    if isinstance(fun, JitFunction) and not static_argnums and not static_argnames:
+        return fun
+    return JitFunction(getattr(fun, "__kiln_inline__", fun), static_argnums, static_argnames)
+
+
+def make_ir(fun, static_argnums=(), static_argnames=()):
+    """`kiln.make_ir(f)(*args)`: the IR of `f` for these arguments (prints like make_jaxpr)."""
+    jf = _as_jit(fun, static_argnums, static_argnames)
+
+    @functools.wraps(fun)
+    def make(*args, **kwargs):
+        return jf.lower(*args, **kwargs)
+    return make
+
+
+make_jaxpr = make_ir
+
+
+def show(fun, *args, static_argnums=(), static_argnames=(), **kwargs) -> str:
+    """The readable Python that kiln runs for `fun(*args, **kwargs)` (the reference backend)."""
+    from kiln.backends.reference import python_source
+    jf = _as_jit(fun, static_argnums, static_argnames)
+    return python_source(jf.lower(*args, **kwargs), _identifier(jf.__name__))

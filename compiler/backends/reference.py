@@ -1,0 +1,166 @@
+"""The reference backend: IR -> readable Python/NumPy source, built with libcst.
+
+Each equation becomes one call of its primitive's NumPy implementation (`impl_rules`), named
+after the primitive, with params as keyword arguments; comments name the user's lines. The
+text is what `kiln.show` returns, and executing it is the oracle every other backend is
+tested against.
+
+    def f(a, b):
+        # demo.py:7: return jnp.dot(x + 1, y + 1)
+        c = add(a, np.float32(1.0))
+        ...
+        return (e,)
+"""
+from __future__ import annotations
+
+import keyword
+import linecache
+import math
+
+import libcst as cst
+import numpy as np
+
+from kiln.ir import Literal, Program
+from kiln.primitives import impl_rules, registry
+from kiln.printer import _name
+
+
+def py_name(prim_name: str) -> str:
+    return prim_name + "_" if keyword.iskeyword(prim_name) else prim_name
+
+
+def _number(value) -> cst.BaseExpression:
+    if isinstance(value, (bool, np.bool_)):
+        return cst.Name(str(bool(value)))
+    if isinstance(value, (int, np.integer)):
+        node = cst.Integer(str(abs(int(value))))
+        return cst.UnaryOperation(cst.Minus(), node) if value < 0 else node
+    if isinstance(value, (complex, np.complexfloating)):
+        return cst.Call(cst.Name("complex"), [cst.Arg(_number(value.real)), cst.Arg(_number(value.imag))])
+    value = float(value)
+    if math.isnan(value):
+        return cst.Attribute(cst.Name("np"), cst.Name("nan"))
+    if math.isinf(value):
+        inf = cst.Attribute(cst.Name("np"), cst.Name("inf"))
+        return cst.UnaryOperation(cst.Minus(), inf) if value < 0 else inf
+    node = cst.Float(repr(abs(value)))
+    return cst.UnaryOperation(cst.Minus(), node) if value < 0 or math.copysign(1, value) < 0 else node
+
+
+def _np_attr(name: str) -> cst.Attribute:
+    return cst.Attribute(cst.Name("np"), cst.Name(name))
+
+
+def value_expr(value) -> cst.BaseExpression:
+    """A Python expression for a param value."""
+    if value is None:
+        return cst.Name("None")
+    if isinstance(value, np.dtype):
+        return _np_attr(value.name)
+    if isinstance(value, type) and issubclass(value, np.generic):
+        return _np_attr(np.dtype(value).name)
+    if isinstance(value, str):
+        return cst.SimpleString(repr(value))
+    if isinstance(value, tuple):
+        elements = [cst.Element(value_expr(v)) for v in value]
+        if len(elements) == 1:
+            elements = [cst.Element(elements[0].value, comma=cst.Comma())]
+        return cst.Tuple(elements)
+    if isinstance(value, np.floating) and np.isfinite(value):
+        # The shortest text that reads back as the same value of this width.
+        text = np.format_float_positional(abs(value), unique=True, trim="0") if abs(value) >= 1e-4 or value == 0 \
+            else np.format_float_scientific(abs(value), unique=True, trim="0")
+        node = cst.Float(text if ("." in text or "e" in text) else text + ".0")
+        sign = cst.UnaryOperation(cst.Minus(), node) if np.signbit(value) else node
+        return cst.Call(_np_attr(value.dtype.name), [cst.Arg(sign)])
+    if isinstance(value, np.generic):
+        return cst.Call(_np_attr(value.dtype.name), [cst.Arg(_number(value.item()))])
+    if isinstance(value, (bool, int, float, complex, np.bool_)):
+        return _number(value)
+    raise TypeError(f"kiln reference backend: cannot write parameter value {value!r}")
+
+
+class _Emitter:
+    def __init__(self, program: Program, fn_name: str):
+        self.program = program
+        self.fn_name = fn_name
+        self.names = {}
+
+    def name(self, v) -> cst.BaseExpression:
+        if isinstance(v, Literal):
+            return value_expr(np.asarray(v.value, dtype=v.aval.dtype)[()])
+        if v not in self.names:
+            self.names[v] = _name(len(self.names))
+        return cst.Name(self.names[v])
+
+    def function(self) -> cst.FunctionDef:
+        p = self.program
+        params = [cst.Param(self.name(v)) for v, _ in p.consts] + [cst.Param(self.name(v)) for v in p.inputs]
+        body, last_line = [], None
+        for eqn in p.eqns:
+            stmt = self.equation(eqn)
+            line = (eqn.loc.file, eqn.loc.line) if eqn.loc else None
+            if line is not None and line != last_line:
+                stmt = stmt.with_changes(leading_lines=[cst.EmptyLine(comment=cst.Comment(_comment(eqn.loc)))])
+                last_line = line
+            body.append(stmt)
+        outs = [cst.Element(self.name(v)) for v in p.outputs]
+        if len(outs) == 1:
+            outs = [cst.Element(outs[0].value, comma=cst.Comma())]
+        body.append(cst.SimpleStatementLine([cst.Return(cst.Tuple(outs))]))
+        return cst.FunctionDef(cst.Name(self.fn_name), cst.Parameters(params), cst.IndentedBlock(body))
+
+    def equation(self, eqn) -> cst.SimpleStatementLine:
+        args = [cst.Arg(self.name(a)) for a in eqn.inputs]
+        for key, value in eqn.params.items():
+            args.append(cst.Arg(value_expr(value), keyword=cst.Name(key),
+                                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+        call = cst.Call(cst.Name(py_name(eqn.prim.name)), args)
+        outs = [self.name(v) for v in eqn.outputs]
+        if eqn.prim.multiple_results:
+            target = cst.Tuple([cst.Element(o) for o in outs]) if outs else cst.Name("_")
+        else:
+            target = outs[0]
+        return cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], call)])
+
+
+def _comment(loc) -> str:
+    text = linecache.getline(loc.file, loc.line).strip()
+    short = loc.file.rsplit("/", 1)[-1]
+    return f"# {short}:{loc.line}: {text}" if text else f"# {short}:{loc.line}"
+
+
+def python_source(program: Program, fn_name: str = "f") -> str:
+    """The readable Python source of `program` (consts first, then inputs, as parameters)."""
+    module = cst.Module([_Emitter(program, fn_name).function()])
+    return module.code
+
+
+def _namespace() -> dict:
+    ns = {"np": np}
+    for name, prim in registry.items():
+        impl = impl_rules.get(prim)
+        if impl is None:
+            continue
+        ns[py_name(name)] = impl if prim.multiple_results else _single(impl)
+    return ns
+
+
+def _single(impl):
+    return lambda *args, **params: impl(*args, **params)[0]
+
+
+def compile_program(program: Program, fn_name: str = "f"):
+    """A Python callable running `program` on NumPy arrays: `fn(*inputs) -> tuple`."""
+    source = python_source(program, fn_name)
+    namespace = _namespace()
+    exec(compile(source, f"<kiln reference: {fn_name}>", "exec"), namespace)
+    fn = namespace[fn_name]
+    consts = [value for _, value in program.consts]
+
+    def run(*inputs):
+        with np.errstate(all="ignore"):
+            return fn(*consts, *inputs)
+
+    run.source = source
+    return run

@@ -1,0 +1,194 @@
+"""kiln.lax: the primitives, with JAX's `jax.lax` signatures.
+
+Each primitive is defined, with its rules, in one of the modules below; this module only
+exposes them as functions. Binary operations accept Python scalars next to arrays (they take
+the array's dtype, as weakly typed values do in JAX); otherwise operands must agree in dtype.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from kiln.lax.elementwise import *  # noqa: F401,F403  (the *_p primitives)
+from kiln.lax.elementwise import convert_element_type
+from kiln.lax import elementwise as _ew
+from kiln.lax.indexing import gather_p, scatter_p  # noqa: F401
+from kiln.lax.reductions import *  # noqa: F401,F403
+from kiln.lax import reductions as _red
+from kiln.lax.structural import *  # noqa: F401,F403
+from kiln.lax import structural as _st
+from kiln.primitives import aval_of, bind
+from kiln.runtime import dtypes
+
+
+def _unary_fn(p):
+    def fn(x):
+        return bind(p, x)
+    fn.__name__ = p.name
+    return fn
+
+
+def _scalar_like(x, other):
+    if isinstance(x, (bool, int, float, complex)) and not isinstance(other, (bool, int, float, complex)):
+        return np.asarray(x, dtype=aval_of(other).dtype)
+    return x
+
+
+def _binary_fn(p):
+    def fn(x, y):
+        return bind(p, _scalar_like(x, y), _scalar_like(y, x))
+    fn.__name__ = p.name
+    return fn
+
+
+for _name in ("neg sign floor ceil is_finite exp exp2 log log1p expm1 tanh logistic sin cos tan "
+              "asin acos atan sinh cosh asinh acosh atanh sqrt rsqrt cbrt abs erf erfc erf_inv "
+              "lgamma digamma real imag conj").split():
+    globals()[_name] = _unary_fn(getattr(_ew, f"{_name}_p"))
+for _name in "add sub mul div rem pow max min atan2 nextafter eq ne lt le gt ge shift_left".split():
+    globals()[_name] = _binary_fn(getattr(_ew, f"{_name}_p"))
+bitwise_not = _unary_fn(_ew.not_p)
+bitwise_and = _binary_fn(_ew.and_p)
+bitwise_or = _binary_fn(_ew.or_p)
+bitwise_xor = _binary_fn(_ew.xor_p)
+shift_right_arithmetic = _binary_fn(_ew.shift_right_p)
+
+
+def round(x, rounding_method=0):
+    """rounding_method 0 rounds half away from zero, 1 rounds half to even (as JAX)."""
+    return bind(_ew.round_away_p if rounding_method == 0 else _ew.round_even_p, x)
+
+
+def integer_pow(x, y: int):
+    return bind(_ew.integer_pow_p, x, y=int(y))
+
+
+def square(x):
+    return integer_pow(x, 2)
+
+
+def select_n(which, *cases):
+    return bind(_ew.select_n_p, which, *cases)
+
+
+def select(pred, on_true, on_false):
+    return bind(_ew.select_n_p, pred, on_false, on_true)
+
+
+def clamp(min, x, max):
+    return bind(_ew.clamp_p, _scalar_like(min, x), x, _scalar_like(max, x))
+
+
+def broadcast_in_dim(operand, shape, broadcast_dimensions):
+    return bind(_st.broadcast_in_dim_p, operand, shape=tuple(int(d) for d in shape),
+                broadcast_dimensions=tuple(int(d) for d in broadcast_dimensions))
+
+
+def broadcast(operand, sizes):
+    ndim = len(aval_of(operand).shape)
+    return broadcast_in_dim(operand, tuple(sizes) + aval_of(operand).shape,
+                            tuple(range(len(sizes), len(sizes) + ndim)))
+
+
+def reshape(operand, new_sizes, dimensions=None):
+    if dimensions is not None:
+        operand = transpose(operand, dimensions)
+    return bind(_st.reshape_p, operand, new_sizes=tuple(int(d) for d in new_sizes))
+
+
+def transpose(operand, permutation):
+    return bind(_st.transpose_p, operand, permutation=tuple(int(p) for p in permutation))
+
+
+def rev(operand, dimensions):
+    return bind(_st.rev_p, operand, dimensions=tuple(int(d) for d in dimensions))
+
+
+def slice(operand, start_indices, limit_indices, strides=None):
+    strides = tuple(strides) if strides is not None else (1,) * len(start_indices)
+    return bind(_st.slice_p, operand, start_indices=tuple(map(int, start_indices)),
+                limit_indices=tuple(map(int, limit_indices)), strides=tuple(map(int, strides)))
+
+
+def pad(operand, padding_value, padding_config):
+    return bind(_st.pad_p, operand, _scalar_like(padding_value, operand),
+                padding_config=tuple(tuple(map(int, c)) for c in padding_config))
+
+
+def concatenate(operands, dimension):
+    return bind(_st.concatenate_p, *operands, dimension=int(dimension))
+
+
+def iota(dtype, size):
+    return bind(_st.iota_p, dtype=dtypes.canonicalize_dtype(dtype), shape=(int(size),), dimension=0)
+
+
+def broadcasted_iota(dtype, shape, dimension):
+    return bind(_st.iota_p, dtype=dtypes.canonicalize_dtype(dtype), shape=tuple(map(int, shape)),
+                dimension=int(dimension))
+
+
+def _index_scalar(i):
+    return np.asarray(i, dtype=dtypes.default_int_dtype()) if isinstance(i, (int, np.integer)) else i
+
+
+def dynamic_slice(operand, start_indices, slice_sizes):
+    return bind(_st.dynamic_slice_p, operand, *map(_index_scalar, start_indices),
+                slice_sizes=tuple(map(int, slice_sizes)))
+
+
+def dynamic_update_slice(operand, update, start_indices):
+    return bind(_st.dynamic_update_slice_p, operand, update, *map(_index_scalar, start_indices))
+
+
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    (lc, rc), (lb, rb) = dimension_numbers
+    dn = ((tuple(map(int, lc)), tuple(map(int, rc))), (tuple(map(int, lb)), tuple(map(int, rb))))
+    pet = None if preferred_element_type is None else dtypes.canonicalize_dtype(preferred_element_type)
+    return bind(_red.dot_general_p, lhs, rhs, dimension_numbers=dn, preferred_element_type=pet)
+
+
+def _reducer(p):
+    def fn(operand, axes):
+        return bind(p, operand, axes=tuple(int(a) for a in axes))
+    fn.__name__ = p.name
+    return fn
+
+
+reduce_sum = _reducer(_red.reduce_sum_p)
+reduce_prod = _reducer(_red.reduce_prod_p)
+reduce_max = _reducer(_red.reduce_max_p)
+reduce_min = _reducer(_red.reduce_min_p)
+reduce_and = _reducer(_red.reduce_and_p)
+reduce_or = _reducer(_red.reduce_or_p)
+
+
+def argmax(operand, axis, index_dtype):
+    return bind(_red.argmax_p, operand, axis=int(axis), index_dtype=dtypes.canonicalize_dtype(index_dtype))
+
+
+def argmin(operand, axis, index_dtype):
+    return bind(_red.argmin_p, operand, axis=int(axis), index_dtype=dtypes.canonicalize_dtype(index_dtype))
+
+
+def cumsum(operand, axis=0, reverse=False):
+    return bind(_red.cumsum_p, operand, axis=int(axis), reverse=bool(reverse))
+
+
+def cumprod(operand, axis=0, reverse=False):
+    return bind(_red.cumprod_p, operand, axis=int(axis), reverse=bool(reverse))
+
+
+def cummax(operand, axis=0, reverse=False):
+    return bind(_red.cummax_p, operand, axis=int(axis), reverse=bool(reverse))
+
+
+def cummin(operand, axis=0, reverse=False):
+    return bind(_red.cummin_p, operand, axis=int(axis), reverse=bool(reverse))
+
+
+def sort(operand, dimension=-1, is_stable=True, num_keys=1):
+    operands = tuple(operand) if isinstance(operand, (tuple, list)) else (operand,)
+    ndim = len(aval_of(operands[0]).shape)
+    outs = bind(_red.sort_p, *operands, dimension=int(dimension) % max(ndim, 1),
+                is_stable=bool(is_stable), num_keys=int(num_keys))
+    return tuple(outs) if isinstance(operand, (tuple, list)) else outs[0]

@@ -1,0 +1,176 @@
+"""Reductions, cumulative reductions, argmin/argmax, sorting and dot_general.
+
+Reductions take a static tuple of `axes` and drop them (kiln.numpy handles keepdims).
+`dot_general` follows XLA: `dimension_numbers = ((lhs_contract, rhs_contract),
+(lhs_batch, rhs_batch))`; the result is batch dims, then lhs free dims, then rhs free dims.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from kiln.ir import ShapedArray
+from kiln.primitives import impl_rules, primitive, shape_rules
+
+
+def _check_axes(name, x, axes):
+    if any(not 0 <= a < x.ndim for a in axes) or len(set(axes)) != len(axes):
+        raise ValueError(f"kiln.lax.{name}: invalid axes {axes} for {x.str_short()}")
+
+
+def _reduction(name, np_fn, *, bool_out=False):
+    p = primitive(name)
+
+    def shape_rule(x, *, axes):
+        _check_axes(name, x, axes)
+        shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+        return [ShapedArray(shape, np.dtype(np.bool_) if bool_out else x.dtype, x.weak_type and not bool_out)]
+
+    def impl(x, *, axes):
+        return [np.asarray(np_fn(x, axis=tuple(axes))).astype(np.bool_ if bool_out else x.dtype)]
+
+    shape_rules[p] = shape_rule
+    impl_rules[p] = impl
+    return p
+
+
+def _max(x, axis):
+    return np.max(x, axis=axis, initial=_identity_low(x.dtype)) if x.size == 0 else np.max(x, axis=axis)
+
+
+def _min(x, axis):
+    return np.min(x, axis=axis, initial=_identity_high(x.dtype)) if x.size == 0 else np.min(x, axis=axis)
+
+
+def _identity_low(dtype):
+    if dtype.kind == "f":
+        return -np.inf
+    return False if dtype == np.bool_ else np.iinfo(dtype).min
+
+
+def _identity_high(dtype):
+    if dtype.kind == "f":
+        return np.inf
+    return True if dtype == np.bool_ else np.iinfo(dtype).max
+
+
+reduce_sum_p = _reduction("reduce_sum", np.sum)
+reduce_prod_p = _reduction("reduce_prod", np.prod)
+reduce_max_p = _reduction("reduce_max", _max)
+reduce_min_p = _reduction("reduce_min", _min)
+reduce_and_p = _reduction("reduce_and", np.all, bool_out=True)
+reduce_or_p = _reduction("reduce_or", np.any, bool_out=True)
+
+
+# ---------------------------------------------------------------------------- argmax / argmin
+def _arg_reduction(name, np_fn):
+    p = primitive(name)
+
+    def shape_rule(x, *, axis, index_dtype):
+        _check_axes(name, x, (axis,))
+        if x.shape[axis] == 0:
+            raise ValueError(f"kiln.{name[3:]}: attempt to get {name} of an empty sequence")
+        shape = tuple(d for i, d in enumerate(x.shape) if i != axis)
+        return [ShapedArray(shape, np.dtype(index_dtype), False)]
+
+    def impl(x, *, axis, index_dtype):
+        return [np_fn(x, axis=axis).astype(index_dtype)]
+
+    shape_rules[p] = shape_rule
+    impl_rules[p] = impl
+    return p
+
+
+argmax_p = _arg_reduction("argmax", np.argmax)
+argmin_p = _arg_reduction("argmin", np.argmin)
+
+
+# ---------------------------------------------------------------------------- cumulative
+def _cumulative(name, np_fn):
+    p = primitive(name)
+
+    def shape_rule(x, *, axis, reverse=False):
+        _check_axes(name, x, (axis,))
+        return [x]
+
+    def impl(x, *, axis, reverse=False):
+        if reverse:
+            return [np.flip(np_fn(np.flip(x, axis), axis=axis), axis).astype(x.dtype)]
+        return [np_fn(x, axis=axis).astype(x.dtype)]
+
+    shape_rules[p] = shape_rule
+    impl_rules[p] = impl
+    return p
+
+
+cumsum_p = _cumulative("cumsum", np.cumsum)
+cumprod_p = _cumulative("cumprod", np.cumprod)
+cummax_p = _cumulative("cummax", lambda x, axis: np.maximum.accumulate(x, axis=axis))
+cummin_p = _cumulative("cummin", lambda x, axis: np.minimum.accumulate(x, axis=axis))
+
+
+# ---------------------------------------------------------------------------- sort
+sort_p = primitive("sort", multiple_results=True)
+
+
+def _sort_shape(*operands, dimension, is_stable, num_keys):
+    shape = operands[0].shape
+    if any(o.shape != shape for o in operands):
+        raise TypeError("kiln.lax.sort: all operands must have one shape")
+    _check_axes("sort", operands[0], (dimension,))
+    return list(operands)
+
+
+def _sort_impl(*operands, dimension, is_stable, num_keys):
+    keys = [np.moveaxis(o, dimension, -1) for o in operands[:num_keys]]
+    # NaNs sort to the end, as in NumPy and XLA; lexsort's last key is the primary one.
+    order = np.lexsort(keys[::-1], axis=-1) if num_keys > 1 else np.argsort(keys[0], axis=-1, kind="stable")
+    return [np.moveaxis(np.take_along_axis(np.moveaxis(o, dimension, -1), order, axis=-1), -1, dimension)
+            for o in operands]
+
+
+shape_rules[sort_p] = _sort_shape
+impl_rules[sort_p] = _sort_impl
+
+
+# ---------------------------------------------------------------------------- dot_general
+dot_general_p = primitive("dot_general")
+
+
+def _dot_general_shape(x, y, *, dimension_numbers, preferred_element_type=None):
+    (lc, rc), (lb, rb) = dimension_numbers
+    if x.dtype != y.dtype:
+        raise TypeError(f"kiln.lax.dot_general needs operands of one dtype, got "
+                        f"{x.str_short()} and {y.str_short()}")
+    if len(lc) != len(rc) or len(lb) != len(rb):
+        raise TypeError("kiln.lax.dot_general: contracting and batch dimensions must pair up")
+    for a, b in list(zip(lc, rc)) + list(zip(lb, rb)):
+        if x.shape[a] != y.shape[b]:
+            raise TypeError(f"kiln.lax.dot_general: dimension {a} of {x.str_short()} does not match "
+                            f"dimension {b} of {y.str_short()}")
+    batch = [x.shape[i] for i in lb]
+    x_free = [d for i, d in enumerate(x.shape) if i not in lc and i not in lb]
+    y_free = [d for i, d in enumerate(y.shape) if i not in rc and i not in rb]
+    dtype = x.dtype if preferred_element_type is None else np.dtype(preferred_element_type)
+    return [ShapedArray(tuple(batch + x_free + y_free), dtype, x.weak_type and y.weak_type)]
+
+
+def _dot_general_impl(x, y, *, dimension_numbers, preferred_element_type=None):
+    (lc, rc), (lb, rb) = dimension_numbers
+    x_free = [i for i in range(x.ndim) if i not in lc and i not in lb]
+    y_free = [i for i in range(y.ndim) if i not in rc and i not in rb]
+    # Bring both to (batch, free, contract) and use matmul, which calls BLAS.
+    xt = np.transpose(x, list(lb) + x_free + list(lc))
+    yt = np.transpose(y, list(rb) + list(rc) + y_free)
+    nb = len(lb)
+    batch = xt.shape[:nb]
+    m = int(np.prod(xt.shape[nb:nb + len(x_free)], dtype=np.int64))
+    k = int(np.prod(xt.shape[nb + len(x_free):], dtype=np.int64))
+    n = int(np.prod(yt.shape[nb + len(rc):], dtype=np.int64))
+    out = np.matmul(xt.reshape(batch + (m, k)), yt.reshape(batch + (k, n)))
+    shape = batch + xt.shape[nb:nb + len(x_free)] + yt.shape[nb + len(rc):]
+    dtype = x.dtype if preferred_element_type is None else preferred_element_type
+    return [out.reshape(shape).astype(dtype)]
+
+
+shape_rules[dot_general_p] = _dot_general_shape
+impl_rules[dot_general_p] = _dot_general_impl

@@ -1,0 +1,227 @@
+"""The machinery every kiln.numpy function uses: conversion, promotion, broadcasting.
+
+kiln.numpy functions are written once, on top of kiln.lax. On concrete arrays they run
+eagerly (each primitive's NumPy implementation); while a function is being compiled the same
+code stages IR. Python scalars stay weakly typed, as in JAX: `x * 2.0` keeps x's dtype.
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from kiln import lax
+from kiln.primitives import aval_of, bind
+from kiln.runtime import dtypes
+from kiln.runtime.array import Array
+from kiln.staging import Staged
+
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def is_array(x) -> bool:
+    return isinstance(x, (Array, Staged))
+
+
+def shape(x) -> tuple[int, ...]:
+    return aval_of(x).shape if not isinstance(x, (list, tuple)) else np.shape(x)
+
+
+def ndim(x) -> int:
+    return len(shape(x))
+
+
+def size(x, axis=None) -> int:
+    s = shape(x)
+    return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
+
+
+# ---------------------------------------------------------------------------- conversion
+
+def _weak_scalar(x, dtype=None) -> Array:
+    d, weak = dtypes.dtype_and_weak(x)
+    if dtype is not None:
+        d, weak = dtypes.canonicalize_dtype(dtype), False
+    return Array(np.asarray(x, dtype=d), weak)
+
+
+def _flatten_nested(x):
+    """Leaves of a nested list/tuple and whether any leaf is an array value."""
+    if isinstance(x, (list, tuple)):
+        return [leaf for item in x for leaf in _flatten_nested(item)]
+    return [x]
+
+
+def asarray(x, dtype=None, copy=None, order=None) -> Array | Staged:
+    """`jnp.asarray`: kiln arrays pass through (cast if `dtype` is given)."""
+    if isinstance(x, (Array, Staged)):
+        return x if dtype is None else astype(x, dtype)
+    if isinstance(x, _PY_SCALARS):
+        return _weak_scalar(x, dtype)
+    if isinstance(x, (list, tuple)):
+        leaves = _flatten_nested(x)
+        if any(is_array(leaf) for leaf in leaves):
+            return _stack_nested(x, dtype)
+    if hasattr(x, "__jax_array__"):
+        return asarray(x.__jax_array__(), dtype)
+    value = np.asarray(x)
+    if value.dtype == object:
+        raise TypeError(f"kiln arrays cannot hold Python objects (got {type(x).__name__} "
+                        "that converts to an object array)")
+    if value.dtype.kind in "SUVMm":
+        raise TypeError(f"kiln arrays hold numbers, not {value.dtype} values ({type(x).__name__})")
+    if dtype is None:
+        if isinstance(x, (list, tuple)) and value.size and not isinstance(x, np.ndarray):
+            # A list of Python scalars is typed like the scalars (strongly, as JAX does).
+            dtype_, _ = dtypes.result_type(*_flatten_nested(x), return_weak_type_flag=True)
+            target = dtype_
+        elif isinstance(x, (list, tuple)):
+            target = dtypes.default_float_dtype()
+        else:
+            target = dtypes.canonicalize_dtype(value.dtype)
+    else:
+        target = dtypes.canonicalize_dtype(dtype)
+    return Array(np.array(value, dtype=target))
+
+
+def array(x, dtype=None, copy=True, order="K", ndmin=0):
+    out = asarray(x, dtype)
+    if ndmin > out.ndim:
+        out = reshape_to(out, (1,) * (ndmin - out.ndim) + out.shape)
+    return out
+
+
+def _stack_nested(x, dtype):
+    if isinstance(x, (list, tuple)):
+        items = [_stack_nested(item, dtype) for item in x]
+        if not items:
+            return asarray(np.zeros((0,)), dtype)
+        items = promote(*items)
+        shapes = {i.shape for i in items}
+        if len(shapes) > 1:
+            raise ValueError(f"setting an array element with a sequence: inhomogeneous shapes {sorted(shapes)}")
+        return lax.concatenate([reshape_to(i, (1,) + i.shape) for i in items], 0)
+    return asarray(x, dtype)
+
+
+def astype(x, dtype, copy=False):
+    x = asarray(x)
+    target = dtypes.canonicalize_dtype(dtype)
+    if x.dtype == target and not x.weak_type:
+        return x
+    return lax.convert_element_type(x, target)
+
+
+# ---------------------------------------------------------------------------- promotion
+
+def promote(*args):
+    """Convert operands to arrays of their common JAX dtype (weak if all are weak)."""
+    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
+    return [cast(a, dtype, weak) for a in args]
+
+
+def cast(x, dtype, weak=False):
+    if isinstance(x, _PY_SCALARS):
+        return Array(np.asarray(x, dtype=dtype), weak)
+    x = asarray(x)
+    if x.dtype == dtype and x.weak_type == weak:
+        return x
+    return lax.convert_element_type(x, dtype, weak_type=weak)
+
+
+def promote_inexact(*args):
+    """Promote, then move integer/bool results to the default float type (as jnp.sqrt does)."""
+    dtype, weak = dtypes.result_type(*args, return_weak_type_flag=True)
+    dtype = dtypes.to_inexact_dtype(dtype)
+    return [cast(a, dtype, weak) for a in args]
+
+
+# ---------------------------------------------------------------------------- broadcasting
+
+def broadcast_shapes(*shapes) -> tuple[int, ...]:
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError("operands could not be broadcast together with shapes "
+                         + " ".join(str(tuple(s)) for s in shapes)) from None
+
+
+def broadcast_to(x, shape):
+    x = asarray(x)
+    shape = tuple(int(d) for d in shape)
+    if x.shape == shape:
+        return x
+    if len(shape) < x.ndim or any(d not in (1, s) for d, s in zip(x.shape[::-1], shape[::-1])):
+        raise ValueError(f"cannot broadcast array of shape {x.shape} to shape {shape}")
+    lead = len(shape) - x.ndim
+    return lax.broadcast_in_dim(x, shape, tuple(range(lead, len(shape))))
+
+
+def broadcast_arrays(*args):
+    args = [asarray(a) for a in args]
+    target = broadcast_shapes(*(a.shape for a in args))
+    return [broadcast_to(a, target) for a in args]
+
+
+def _elementwise_operands(args):
+    """Broadcast operands to one shape, leaving rank-0 ones (primitives broadcast those)."""
+    target = broadcast_shapes(*(a.shape for a in args))
+    return [a if a.shape in ((), target) else broadcast_to(a, target) for a in args]
+
+
+def reshape_to(x, new_shape):
+    return lax.reshape(x, tuple(int(d) for d in new_shape))
+
+
+# ---------------------------------------------------------------------------- elementwise
+
+def unary(p, *, inexact=False):
+    def fn(x, /):
+        (x,) = promote_inexact(x) if inexact else promote(x)
+        return bind(p, x)
+    fn.__name__ = p.name
+    return fn
+
+
+def binary(p, *, inexact=False):
+    def fn(x, y, /):
+        x, y = promote_inexact(x, y) if inexact else promote(x, y)
+        x, y = _elementwise_operands((x, y))
+        return bind(p, x, y)
+    fn.__name__ = p.name
+    return fn
+
+
+def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
+    if x is None and y is None:
+        from kiln.numpy.indexing import nonzero
+        return nonzero(condition, size=size, fill_value=fill_value)
+    if x is None or y is None:
+        raise ValueError("jnp.where takes either one argument or three")
+    condition = cast(condition, np.dtype(np.bool_)) if aval_of(condition).dtype != np.bool_ else asarray(condition)
+    x, y = promote(x, y)
+    condition, x, y = _elementwise_operands((condition, x, y))
+    return lax.select_n(condition, y, x)
+
+
+def full_like_shape(value, shape, dtype=None):
+    """A `shape` array filled with `value` (staged as one broadcast)."""
+    value = asarray(value, dtype)
+    return broadcast_to(value, shape)
+
+
+def canonical_axis(axis: int, ndim: int) -> int:
+    if not -ndim <= axis < builtins.max(ndim, 1):
+        raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
+    return axis % builtins.max(ndim, 1)
+
+
+def canonical_axes(axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(canonical_axis(int(a), ndim) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"repeated axis in {axis}")
+        return axes
+    return (canonical_axis(int(axis), ndim),)

@@ -1,0 +1,171 @@
+"""Array creation of kiln.numpy: zeros, ones, full, arange, linspace, eye, ..."""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from kiln import lax
+from kiln.numpy.core import asarray, broadcast_to, cast, promote, reshape_to
+from kiln.primitives import aval_of
+from kiln.runtime import dtypes
+from kiln.runtime.array import Array
+
+
+def _shape(shape) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        shape = tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"Shapes must be sequences of integers, got {shape!r}") from None
+    if any(d < 0 for d in shape):
+        raise ValueError(f"negative dimensions are not allowed: {shape}")
+    return shape
+
+
+def _dtype(dtype, default=None):
+    if dtype is None:
+        return dtypes.default_float_dtype() if default is None else default
+    return dtypes.canonicalize_dtype(dtype)
+
+
+def full(shape, fill_value, dtype=None, *, device=None):
+    shape = _shape(shape)
+    fill = asarray(fill_value, dtype)
+    if dtype is None and aval_of(fill).weak_type:
+        fill = cast(fill, aval_of(fill).dtype)  # full() is strongly typed, as in JAX
+    return broadcast_to(fill, shape)
+
+
+def zeros(shape, dtype=None, *, device=None):
+    return full(shape, 0, _dtype(dtype))
+
+
+def ones(shape, dtype=None, *, device=None):
+    return full(shape, 1, _dtype(dtype))
+
+
+def empty(shape, dtype=None, *, device=None):
+    return zeros(shape, dtype)
+
+
+def _like(a, dtype, shape):
+    aval = aval_of(a)
+    return (aval.shape if shape is None else _shape(shape)), (aval.dtype if dtype is None else _dtype(dtype))
+
+
+def zeros_like(a, dtype=None, shape=None, *, device=None):
+    shape, dtype = _like(a, dtype, shape)
+    return full(shape, 0, dtype)
+
+
+def ones_like(a, dtype=None, shape=None, *, device=None):
+    shape, dtype = _like(a, dtype, shape)
+    return full(shape, 1, dtype)
+
+
+def empty_like(a, dtype=None, shape=None, *, device=None):
+    return zeros_like(a, dtype, shape)
+
+
+def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
+    shape, dtype = _like(a, dtype, shape)
+    return full(shape, fill_value, dtype)
+
+
+def arange(start, stop=None, step=None, dtype=None, *, device=None):
+    for v in (start, stop, step):
+        if v is not None and not isinstance(v, (int, float, np.number, Array)):
+            raise TypeError("kiln.numpy.arange needs static (Python or concrete) bounds; "
+                            f"got {type(v).__name__}. Use kiln.lax.iota inside compiled functions")
+    if stop is None and step is None:
+        start, stop = 0, start
+    step = 1 if step is None else step
+    values = [v.item() if isinstance(v, Array) else v for v in (start, stop, step)]
+    if dtype is None:
+        dtype = dtypes.result_type(*values)
+    dtype = dtypes.canonicalize_dtype(dtype)
+    n = len(range(0, int(np.ceil((values[1] - values[0]) / values[2])))) if values[2] else 0
+    if n <= 0:
+        return zeros((0,), dtype)
+    ramp = lax.iota(dtype if dtype.kind in "iu" else dtypes.default_int_dtype(), n)
+    if dtype.kind in "iu" and values[0] == 0 and values[2] == 1:
+        return ramp
+    ramp = cast(ramp, dtype)
+    return ramp * np.asarray(values[2], dtype) + np.asarray(values[0], dtype)
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
+    num = operator.index(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    start, stop = promote(asarray(start), asarray(stop))
+    out_dtype = _dtype(dtype, dtypes.to_inexact_dtype(aval_of(start).dtype))
+    compute = dtypes.to_inexact_dtype(out_dtype)
+    start, stop = cast(start, compute), cast(stop, compute)
+    div = (num - 1) if endpoint else num
+    shape = tuple(np.broadcast_shapes(start.shape, stop.shape))
+    bshape = (num,) + (1,) * len(shape)
+    start_b = reshape_to(broadcast_to(start, shape), (1,) + shape)
+    stop_b = reshape_to(broadcast_to(stop, shape), (1,) + shape)
+    step = (stop_b - start_b) / div if div > 0 else stop_b * np.nan
+    if num == 0:
+        out = zeros((0,) + shape, compute)
+    else:
+        ramp = reshape_to(cast(lax.iota(dtypes.default_int_dtype(), num), compute), bshape)
+        out = start_b + ramp * step if div > 0 else broadcast_to(start_b, (num,) + shape)
+        if endpoint and num > 1:
+            out = lax.concatenate([out[:-1], stop_b], 0)
+    if axis != 0:
+        from kiln.numpy.shapes import moveaxis
+        out = moveaxis(out, 0, axis)
+    out = cast(_floor_if_int(out, out_dtype), out_dtype)
+    if retstep:
+        return out, reshape_to(step, shape) if div > 0 else step
+    return out
+
+
+def _floor_if_int(x, dtype):
+    from kiln.numpy.math import floor
+    return floor(x) if np.dtype(dtype).kind in "iu" else x
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    from kiln.numpy.math import power
+    return cast(power(base, linspace(start, stop, num, endpoint, axis=axis)), _dtype(dtype))
+
+
+def eye(N, M=None, k=0, dtype=None, *, device=None):
+    M = N if M is None else M
+    dtype = _dtype(dtype)
+    rows = lax.broadcasted_iota(dtypes.default_int_dtype(), (N, M), 0)
+    cols = lax.broadcasted_iota(dtypes.default_int_dtype(), (N, M), 1)
+    return cast(lax.eq(rows + k, cols), dtype)
+
+
+def identity(n, dtype=None):
+    return eye(n, dtype=dtype)
+
+
+def tri(N, M=None, k=0, dtype=None):
+    M = N if M is None else M
+    rows = lax.broadcasted_iota(dtypes.default_int_dtype(), (N, M), 0)
+    cols = lax.broadcasted_iota(dtypes.default_int_dtype(), (N, M), 1)
+    return cast(lax.ge(rows + k, cols), _dtype(dtype))
+
+
+def meshgrid(*xi, indexing="xy", sparse=False, copy=True):
+    arrays = [reshape_to(asarray(x), (asarray(x).size,)) for x in xi]
+    n = len(arrays)
+    shape = [a.shape[0] for a in arrays]
+    if indexing == "xy" and n > 1:
+        shape[0], shape[1] = shape[1], shape[0]
+    out = []
+    for i, a in enumerate(arrays):
+        axis = (1 - i if i < 2 else i) if indexing == "xy" and n > 1 else i
+        s = [1] * n
+        s[axis] = a.shape[0]
+        a = reshape_to(a, s)
+        out.append(a if sparse else broadcast_to(a, shape))
+    return out

@@ -1,0 +1,126 @@
+"""The source rewrite: user code in, code that stages kiln IR out.
+
+Two rewrites, both libcst transformers over the function's own node:
+
+- calls: `f(a, b=c)` becomes `__kiln__.call(f, a, b=c)`, so helpers are converted recursively
+  when the rewritten function runs;
+- indexed writes: `x[i] = v` becomes `x = __kiln__.at(x)[i].set(v)` (and `x[i] += v` becomes
+  `x = __kiln__.at(x)[i].augmented('+=', v)`): a functional update on arrays, the ordinary
+  Python write on lists and dicts.
+
+Every node the transformers produce remembers the original node it came from
+(`Rewriter.origins`), which is how the compiled code keeps the user's positions.
+"""
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import CodeRange
+
+KILN = "__kiln__"
+
+
+def _kiln_attr(name: str) -> cst.Attribute:
+    return cst.Attribute(cst.Name(KILN), cst.Name(name))
+
+
+class Rewriter(cst.CSTTransformer):
+    def __init__(self, positions: dict):
+        super().__init__()
+        self.positions = positions  # original node -> CodeRange
+        # id(new node) -> (new node, CodeRange of the original it stands for); the node is
+        # kept so its id is not reused.
+        self.origins: dict[int, tuple[cst.CSTNode, CodeRange]] = {}
+        self._temps = 0
+
+    # Every node left by the transformer inherits the original's position unless a more
+    # specific leave_* method already recorded one.
+    def on_leave(self, original_node, updated_node):
+        result = super().on_leave(original_node, updated_node)
+        pos = self.positions.get(original_node)
+        if pos is not None:
+            for node in result.nodes if isinstance(result, cst.FlattenSentinel) else (result,):
+                if isinstance(node, cst.CSTNode) and id(node) not in self.origins:
+                    self.origins[id(node)] = (node, pos)
+        return result
+
+    def _temp(self) -> cst.Name:
+        self._temps += 1
+        return cst.Name(f"__kiln_t{self._temps}")
+
+    # -- calls -------------------------------------------------------------------------
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        func = updated_node.func
+        if isinstance(func, cst.Name) and func.value == "super":
+            return updated_node  # zero-argument super() needs its own frame
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == KILN:
+            return updated_node
+        return updated_node.with_changes(
+            func=_kiln_attr("call"), args=[cst.Arg(func), *updated_node.args])
+
+    # -- indexed writes ------------------------------------------------------------------
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign):
+        targets = [t.target for t in updated_node.targets]
+        if not any(_has_subscript(t) for t in targets):
+            return updated_node
+        if len(targets) == 1 and isinstance(targets[0], cst.Subscript):
+            return _functional_write(targets[0], "set", [cst.Arg(updated_node.value)])
+        # General case: evaluate the value once, then assign target by target.
+        tmp = self._temp()
+        statements = [cst.Assign([cst.AssignTarget(tmp)], updated_node.value)]
+        for target in targets:
+            statements.extend(self._assign_to(target, tmp))
+        return cst.FlattenSentinel(statements)
+
+    def _assign_to(self, target: cst.BaseExpression, value: cst.BaseExpression) -> list:
+        if isinstance(target, cst.Subscript):
+            return [_functional_write(target, "set", [cst.Arg(value)])]
+        if isinstance(target, (cst.Tuple, cst.List)) and _has_subscript(target):
+            temps = [self._temp() for _ in target.elements]
+            unpack = cst.Tuple([
+                cst.StarredElement(t) if isinstance(e, cst.StarredElement) else cst.Element(t)
+                for t, e in zip(temps, target.elements)])
+            statements = [cst.Assign([cst.AssignTarget(unpack)], value)]
+            for t, element in zip(temps, target.elements):
+                statements.extend(self._assign_to(element.value, t))
+            return statements
+        return [cst.Assign([cst.AssignTarget(target)], value)]
+
+    def leave_AugAssign(self, original_node: cst.AugAssign, updated_node: cst.AugAssign):
+        if not isinstance(updated_node.target, cst.Subscript):
+            return updated_node
+        op = cst.SimpleString(repr(AUGMENTED_OPERATORS[type(updated_node.operator).__name__]))
+        return _functional_write(updated_node.target, "augmented",
+                                 [cst.Arg(op), cst.Arg(updated_node.value)])
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign):
+        if isinstance(updated_node.target, cst.Subscript) and updated_node.value is not None:
+            return _functional_write(updated_node.target, "set", [cst.Arg(updated_node.value)])
+        return updated_node
+
+
+AUGMENTED_OPERATORS = {
+    "AddAssign": "+=", "SubtractAssign": "-=", "MultiplyAssign": "*=", "DivideAssign": "/=",
+    "FloorDivideAssign": "//=", "ModuloAssign": "%=", "PowerAssign": "**=",
+    "MatrixMultiplyAssign": "@=", "BitAndAssign": "&=", "BitOrAssign": "|=",
+    "BitXorAssign": "^=", "LeftShiftAssign": "<<=", "RightShiftAssign": ">>=",
+}
+
+
+def _has_subscript(target) -> bool:
+    if isinstance(target, cst.Subscript):
+        return True
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_has_subscript(e.value) for e in target.elements)
+    if isinstance(target, cst.StarredElement):
+        return _has_subscript(target.value)
+    return False
+
+
+def _functional_write(target: cst.Subscript, method: str, args: list[cst.Arg]):
+    """`base[idx] <- value` as `base = __kiln__.at(base)[idx].method(*args)`, recursively."""
+    base = target.value
+    at = cst.Call(_kiln_attr("at"), [cst.Arg(base)])
+    update = cst.Call(cst.Attribute(target.with_changes(value=at), cst.Name(method)), args)
+    if isinstance(base, cst.Subscript):
+        return _functional_write(base, "set", [cst.Arg(update)])
+    return cst.Assign([cst.AssignTarget(base)], update)

@@ -1,0 +1,85 @@
+"""Constructs kiln cannot compile, all found in one pass so the user sees every one at once."""
+from __future__ import annotations
+
+import builtins
+
+import libcst as cst
+
+from kiln.errors import CompileError
+from kiln.ir import Loc
+
+_IO_BUILTINS = {
+    "print": "print() inside a compiled function would run once, while compiling, not on each call",
+    "open": "file I/O (open) cannot run inside a compiled function",
+    "input": "reading input (input) cannot run inside a compiled function",
+}
+
+
+class UnsupportedFinder(cst.CSTVisitor):
+    def __init__(self, source, globals_: dict):
+        super().__init__()
+        self.source = source
+        self.globals = globals_
+        self.problems: list[tuple[str, Loc]] = []
+        self._assigned: set[str] = set()
+
+    def _flag(self, node, message: str) -> None:
+        self.problems.append((message, self.source.loc(node)))
+
+    def visit_Try(self, node):
+        self._flag(node, "try/except is not supported in a compiled function: exceptions cannot be "
+                         "raised by array computations; compute a mask and use kiln.numpy.where")
+
+    def visit_TryStar(self, node):
+        self._flag(node, "try/except* is not supported in a compiled function")
+
+    def visit_With(self, node):
+        self._flag(node, "`with` blocks are not supported in a compiled function "
+                         "(context managers have side effects that compiled code cannot repeat)")
+
+    def visit_Yield(self, node):
+        self._flag(node, "generators (yield) are not supported in a compiled function")
+
+    def visit_Await(self, node):
+        self._flag(node, "await is not supported in a compiled function")
+
+    def visit_FunctionDef(self, node):
+        if node.asynchronous is not None:
+            self._flag(node, "async functions are not supported by kiln")
+
+    def visit_For(self, node):
+        if node.asynchronous is not None:
+            self._flag(node, "async for is not supported by kiln")
+
+    def visit_Global(self, node):
+        self._flag(node, "`global` (writing a module variable) is not supported in a compiled "
+                         "function: compiled functions must be pure; return the new value instead")
+
+    def visit_Nonlocal(self, node):
+        self._flag(node, "`nonlocal` (writing an enclosing function's variable) is not supported in "
+                         "a compiled function: return the new value instead")
+
+    def visit_Call(self, node):
+        func = node.func
+        if isinstance(func, cst.Name) and func.value in _IO_BUILTINS and self._is_builtin(func.value):
+            self._flag(node, f"I/O is not supported in a compiled function: {_IO_BUILTINS[func.value]}")
+
+    def visit_AssignTarget(self, node):
+        if isinstance(node.target, cst.Name):
+            self._assigned.add(node.target.value)
+
+    def _is_builtin(self, name: str) -> bool:
+        return name not in self._assigned and name not in self.globals and hasattr(builtins, name)
+
+
+def check_supported(source, globals_: dict) -> None:
+    """Raise CompileError listing every unsupported construct in the function."""
+    finder = UnsupportedFinder(source, globals_)
+    source.node.visit(finder)
+    if finder.problems:
+        problems = sorted(finder.problems, key=lambda p: (p[1].line, p[1].col))
+        name = getattr(source.node, "name", None)
+        what = f"function {name.value!r}" if name is not None else "lambda"
+        raise CompileError(
+            f"kiln cannot compile {what}: {len(problems)} unsupported construct"
+            f"{'s' if len(problems) > 1 else ''}:", problems=problems)
