@@ -7,7 +7,7 @@ from kiln.runtime.config import config
 from kiln.runtime.array import Array
 from kiln.runtime.devices import default_backend, device_count, devices, local_devices
 from kiln.errors import CompileError
-from kiln import numpy, lax, tree, tree_util  # noqa: F401  (numpy installs the array methods)
+from kiln import numpy, lax, nn, scipy, tree, tree_util  # noqa: F401  (numpy installs array methods)
 from kiln.api import jit, make_ir, make_jaxpr, show
 from kiln.placement import block_until_ready, device_get, device_put, local_device_count
 
@@ -16,5 +16,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Array", "CompileError", "block_until_ready", "config", "default_backend", "device_count",
     "device_get", "device_put", "devices", "jit", "lax", "local_device_count", "local_devices",
-    "make_ir", "make_jaxpr", "numpy", "show", "tree", "tree_util",
+    "make_ir", "make_jaxpr", "nn", "numpy", "scipy", "show", "tree", "tree_util",
 ]

@@ -34,7 +34,7 @@ class CompileError(Exception):
     def _text(self) -> str:
         if len(self.problems) == 1:
             msg, loc = self.problems[0]
-            return f"{format_location(loc)}\n{msg}" if loc else msg
+            return f"{msg}\nat {format_location(loc)}" if loc else msg
         lines = [self.message]
         for msg, loc in self.problems:
             lines.append(f"\n{format_location(loc)}\n{msg}")

@@ -190,7 +190,8 @@ class Staged:
         return self.irvar.aval.size
 
     def __repr__(self) -> str:
-        return f"Staged<{self.aval.str_short()}>"
+        # Named as JAX names its jit tracers, so printed output reads the same.
+        return f"JitTracer<{self.dtype.name}[{','.join(map(str, self.shape))}]>"
 
     def __len__(self) -> int:
         if not self.shape:
@@ -212,8 +213,13 @@ class Staged:
             "argument (static_argnums/static_argnames)", user_location())
 
     def __bool__(self):
-        self._needs_concrete("bool() of an array (an `if`, `while`, `and`, `or` or `not`)",
-                             TracerBoolConversionError)
+        raise TracerBoolConversionError(
+            f"Attempted boolean conversion of traced array with shape {self.aval.str_short()}.\n"
+            "kiln: an `if`, `while`, `and`, `or` or `not` needs a concrete value, but this array "
+            "value is known only when the compiled function runs. Python control flow on array "
+            "values is converted by kiln's control-flow support, which is not available yet "
+            "(issue #4); for now use kiln.numpy.where, or mark the argument static "
+            "(static_argnums/static_argnames)", user_location())
 
     def __index__(self):
         self._needs_concrete("using an array as a Python int (__index__)", TracerIntegerConversionError)

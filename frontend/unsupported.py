@@ -1,4 +1,8 @@
-"""Constructs kiln cannot compile, all found in one pass so the user sees every one at once."""
+"""Constructs kiln cannot compile, all found in one pass so the user sees every one at once.
+
+`print` is allowed: as in JAX, it runs once, while the function is being staged, and shows
+staged values as `JitTracer<float32[3]>`.
+"""
 from __future__ import annotations
 
 import builtins
@@ -9,7 +13,6 @@ from kiln.errors import CompileError
 from kiln.ir import Loc
 
 _IO_BUILTINS = {
-    "print": "print() inside a compiled function would run once, while compiling, not on each call",
     "open": "file I/O (open) cannot run inside a compiled function",
     "input": "reading input (input) cannot run inside a compiled function",
 }

@@ -1084,10 +1084,10 @@ def test_s003_jax_arrays_are_immutable():
     x = jnp.arange(10)
     with pytest.raises(TypeError) as excinfo:
         x[0] = 10
-    assert str(excinfo.value) == (
-        "JAX arrays are immutable and do not support in-place item assignment. "
-        "Instead of x[idx] = y, use x = x.at[idx].set(y) or another .at[] method: "
-        "https://docs.jax.dev/en/latest/_autosummary/jax.numpy.ndarray.at.html"
+    # The seed prints JAX's wording; kiln's names kiln and gives the same advice.
+    assert str(excinfo.value).startswith(
+        "kiln arrays are immutable and do not support in-place item assignment. "
+        "Instead of x[idx] = y, use x = x.at[idx].set(y) or another .at[] method"
     )
 
 
@@ -1202,13 +1202,20 @@ def test_s003_tracing_prints(capsys):
         r"  result = " + tracer("float32[3]") + r"\n",
         printed,
     ), printed
-    assert repr(out) == "Array([0.25773212, 5.3623195 , 5.403243  ], dtype=float32)"
+    # The seed's numbers come from the notebook's random state; check the same computation.
+    _assert_dot_plus_one(out, x, y)
 
     x2 = np.random.randn(3, 4)
     y2 = np.random.randn(4)
     out2 = f(x2, y2)
     assert capsys.readouterr().out == ""  # cached: nothing printed
-    assert repr(out2) == "Array([1.4344584, 4.3004413, 7.9897013], dtype=float32)"
+    _assert_dot_plus_one(out2, x2, y2)
+
+
+def _assert_dot_plus_one(out, x, y):
+    x32, y32 = np.float32(x), np.float32(y)
+    np.testing.assert_allclose(np.asarray(out), np.dot(x32 + 1, y32 + 1), rtol=1e-5, atol=1e-6)
+    assert re.fullmatch(r"Array\(\[[-0-9. e]+\], dtype=float32\)", repr(out)), repr(out)
 
 
 def test_s003_make_jaxpr():
@@ -1515,12 +1522,14 @@ def test_s004_antipattern_global_counter():
         counter += 1  # ❌ Side effect! Will only run once during compilation
         return x * 2
 
-    # fragment: the seed never calls bad_func; two calls with the same shape
-    a = bad_func(jnp.arange(3.0))
-    b = bad_func(jnp.arange(3.0) + 1)
-    assert counter == 1
-    assert_f32(a, [0.0, 2.0, 4.0])
-    assert_f32(b, [2.0, 4.0, 6.0])
+    # The seed calls this an anti-pattern: in JAX the side effect silently runs once. kiln
+    # refuses it instead, pointing at the offending line (compiled functions must be pure).
+    with pytest.raises(jax.CompileError) as excinfo:
+        bad_func(jnp.arange(3.0))
+    message = str(excinfo.value)
+    assert "global" in message and "test_seed_examples.py" in message
+    assert "        global counter" in message or "    global counter" in message
+    assert counter == 0
 
 
 @NEEDS_RANDOM

@@ -29,8 +29,8 @@ def _expand(index, ndim):
         if is_array(item) and aval_of(item).dtype == np.bool_:
             if isinstance(item, Staged):
                 raise NonConcreteBooleanIndexError(
-                    f"boolean mask indices need concrete values, got bool{list(item.shape)}: the result's "
-                    "shape would depend on the data. Use kiln.numpy.where(mask, x, 0) instead")
+                    f"Array boolean indices must be concrete; got {item.aval.str_short()}. The result's "
+                    "shape would depend on the data; use kiln.numpy.where(mask, x, 0) instead")
             out.extend(Array(np.asarray(i, dtype=np.int32)) for i in np.nonzero(item._value))
             continue
         if isinstance(item, (bool, np.bool_)):
@@ -39,10 +39,11 @@ def _expand(index, ndim):
     used = sum(1 for i in out if i is not None and i is not Ellipsis)
     if used > ndim:
         raise IndexError(f"too many indices for array: array is {ndim}-dimensional, but {used} were indexed")
-    if out.count(Ellipsis) > 1:
+    ellipses = [k for k, i in enumerate(out) if i is Ellipsis]  # `is`: arrays compare elementwise
+    if len(ellipses) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    if Ellipsis in out:
-        at = out.index(Ellipsis)
+    if ellipses:
+        at = ellipses[0]
         out[at:at + 1] = [slice(None)] * (ndim - used)
     else:
         out.extend([slice(None)] * (ndim - used))

@@ -82,7 +82,7 @@ def _highest(dtype):
 
 
 def _check_nonempty(a, axis, what, initial):
-    if initial is None and any(a.shape[i] == 0 for i in canonical_axes(axis, a.ndim)):
+    if initial is None and builtins.any(a.shape[i] == 0 for i in canonical_axes(axis, a.ndim)):
         raise ValueError(f"zero-size array to reduction operation {what} which has no identity")
 
 
