@@ -37,6 +37,7 @@ class JitFunction:
                  donate_argnames=(), backend=None, **options):
         if not callable(fun):
             raise TypeError(f"kiln.jit expects a function, got {fun!r}")
+        fun = getattr(fun, "__kiln_inline__", fun)  # jit of a jit function: one level
         functools.update_wrapper(self, fun)
         self._fun = fun
         self._signature = Signature.of(fun, static_argnums, static_argnames)

@@ -26,6 +26,9 @@ class ParsedFile:
     digest: str
     module: cst.Module
     positions: dict  # node -> CodeRange
+    # function/lambda node -> name of the innermost enclosing class: Python mangles the
+    # `__private` names of code written inside a class with it.
+    classes: dict
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,10 @@ class FunctionSource:
 
     def position(self, node) -> CodeRange:
         return self.file.positions[node]
+
+    @property
+    def class_name(self) -> str | None:
+        return self.file.classes.get(self.node)
 
     def loc(self, node) -> Loc:
         start = self.file.positions[node].start
@@ -50,7 +57,32 @@ def _parse(filename: str, text: str) -> ParsedFile:
 def _parse_cached(filename: str, text: str, digest: str) -> ParsedFile:
     wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
-    return ParsedFile(filename, text, digest, wrapper.module, dict(positions))
+    classes = _EnclosingClasses()
+    wrapper.module.visit(classes)
+    return ParsedFile(filename, text, digest, wrapper.module, dict(positions), classes.found)
+
+
+class _EnclosingClasses(cst.CSTVisitor):
+    """Records, for every def and lambda inside a class, the innermost class's name."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: dict = {}
+        self._stack: list[str] = []
+
+    def visit_ClassDef(self, node):
+        self._stack.append(node.name.value)
+
+    def leave_ClassDef(self, node):
+        self._stack.pop()
+
+    def visit_FunctionDef(self, node):
+        if self._stack:
+            self.found[node] = self._stack[-1]
+
+    def visit_Lambda(self, node):
+        if self._stack:
+            self.found[node] = self._stack[-1]
 
 
 def no_source_error(fn, why: str) -> CompileError:
