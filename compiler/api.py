@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import functools
 
-from kiln.driver import Signature, argument_leaves, cache_key, leaf_value, stage
+from kiln.driver import Signature, argument_leaves, cache_key, leaf_value, qualname, stage
 from kiln.runtime.array import Array
 from kiln.runtime.pytree import tree_unflatten
+from kiln.staging import current_builder
 
 
 class Compiled:
@@ -40,6 +41,7 @@ class JitFunction:
         fun = getattr(fun, "__kiln_inline__", fun)  # jit of a jit function: one level
         functools.update_wrapper(self, fun)
         self._fun = fun
+        self._name = getattr(fun, "__name__", None) or type(fun).__name__
         self._signature = Signature.of(fun, static_argnums, static_argnames)
         self._backend = backend or "reference"
         self._cache: dict = {}
@@ -54,12 +56,16 @@ class JitFunction:
         leaves, treedef, avals = argument_leaves(self._fun, dynamic)
         key = cache_key(treedef, avals, static)
         compiled = self._cache.get(key)
-        if compiled is None:
-            spec = stage(self._fun, bound, treedef, avals, static, self.__name__)
-            compiled = self._cache[key] = Compiled(spec, _backend_compile(self._backend, spec, self.__name__))
+        # A helper's file rewritten (and reloaded) since staging: stage again.
+        if compiled is None or not compiled.spec.sources_unchanged():
+            spec = stage(self._fun, bound, treedef, avals, static, self._name)
+            compiled = self._cache[key] = Compiled(spec, _backend_compile(self._backend, spec, self._name))
         return compiled, leaves, avals
 
     def __call__(self, *args, **kwargs):
+        if current_builder() is not None:  # called while staging: inline, as inside kiln code
+            from kiln.frontend.operators import staging_target
+            return staging_target(self._fun)(*args, **kwargs)
         compiled, leaves, avals = self.specialise(args, kwargs)
         return compiled(leaves, avals)
 
@@ -71,7 +77,7 @@ class JitFunction:
         return self if obj is None else functools.partial(self, obj)
 
     def __repr__(self):
-        return f"<kiln.jit of {self._fun.__qualname__}>"
+        return f"<kiln.jit of {qualname(self._fun)}>"
 
 
 def _backend_compile(backend: str, spec, name: str):
@@ -120,4 +126,4 @@ def show(fun, *args, static_argnums=(), static_argnames=(), **kwargs) -> str:
     """The readable Python that kiln runs for `fun(*args, **kwargs)` (the reference backend)."""
     from kiln.backends.reference import python_source
     jf = _as_jit(fun, static_argnums, static_argnames)
-    return python_source(jf.lower(*args, **kwargs), _identifier(jf.__name__))
+    return python_source(jf.lower(*args, **kwargs), _identifier(jf._name))

@@ -1,41 +1,51 @@
 """The driver: from a Python function and example arguments to a verified program.
 
-`specialise(fn, args, kwargs, statics)` splits the arguments into static values and a pytree
-of arrays, converts `fn`'s source, runs it on staged values and returns a `Specialisation`:
-the program, the output tree and what is needed to run it again. Compiled callables are
-cached by the key `(treedef, avals, static values, config)`.
+`Signature.split` separates the arguments into static values and a pytree of arrays;
+`stage(fn, ...)` converts `fn`'s source, runs it on staged values and returns a
+`Specialisation`: the program, the output tree and what is needed to run it again. Compiled
+callables are cached by the key `(treedef, avals, static values, config)`; a specialisation
+also stamps the files its functions were read from, so rewriting (and reloading) a helper's
+file restages.
 """
 from __future__ import annotations
 
 import inspect
+import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from kiln.errors import CompileError
+from kiln.errors import CompileError, format_location
 from kiln.ir import Program, ShapedArray
-from kiln.primitives import aval_of
 from kiln.runtime import dtypes
 from kiln.runtime.array import Array
 from kiln.runtime.config import config
-from kiln.runtime.pytree import PyTreeDef, tree_flatten, tree_unflatten
+from kiln.runtime.pytree import PyTreeDef, tree_flatten, tree_leaves, tree_unflatten
 from kiln.staging import Builder, Staged
 
 DEFAULT_PASSES = ("dce",)
 
 
+def qualname(fn) -> str:
+    """How messages name a function (partials and callable objects included)."""
+    return getattr(fn, "__qualname__", None) or getattr(getattr(fn, "func", None), "__qualname__", None) \
+        or repr(fn)
+
+
 @dataclass(frozen=True)
 class Signature:
     """How a function's parameters split into static and dynamic ones."""
-    params: tuple[inspect.Parameter, ...]
+    signature: inspect.Signature | None  # None: not introspectable, every argument is dynamic
     static_names: frozenset
 
     @classmethod
     def of(cls, fn, static_argnums=(), static_argnames=()) -> "Signature":
         try:
-            params = tuple(inspect.signature(fn).parameters.values())
+            signature = inspect.signature(fn)
         except (TypeError, ValueError):
-            params = ()
+            signature = None
+        params = tuple(signature.parameters.values()) if signature else ()
         static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
         static_argnames = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -44,21 +54,21 @@ class Signature:
             if -len(positional) <= i < len(positional):
                 names.add(positional[i].name)
             elif not any(p.kind == p.VAR_POSITIONAL for p in params):
-                raise ValueError(f"static_argnums {i} is out of range for {fn.__qualname__}, which "
+                raise ValueError(f"static_argnums {i} is out of range for {qualname(fn)}, which "
                                  f"takes {len(positional)} positional arguments")
         unknown = names - {p.name for p in params}
         if unknown and params and not any(p.kind == p.VAR_KEYWORD for p in params):
-            raise ValueError(f"static_argnames {sorted(unknown)} are not parameters of {fn.__qualname__}")
-        return cls(params, frozenset(names))
+            raise ValueError(f"static_argnames {sorted(unknown)} are not parameters of {qualname(fn)}")
+        return cls(signature, frozenset(names))
 
     def split(self, fn, args, kwargs):
         """(bound arguments, dynamic pytree, static key)."""
-        try:
-            bound = inspect.Signature(self.params).bind(*args, **kwargs) if self.params else None
-        except TypeError as e:
-            raise TypeError(f"{fn.__qualname__}() {e}") from None
-        if bound is None:
+        if self.signature is None:
             return None, (tuple(args), dict(kwargs)), ()
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{qualname(fn)}() {e}") from None
         dynamic, static = {}, []
         for name, value in bound.arguments.items():
             if name in self.static_names:
@@ -66,27 +76,49 @@ class Signature:
                     hash(value)
                 except TypeError:
                     raise ValueError(
-                        f"static argument {name!r} of {fn.__qualname__} must be hashable, got "
+                        f"static argument {name!r} of {qualname(fn)} must be hashable, got "
                         f"{type(value).__name__}: {value!r}") from None
-                static.append((name, value))
+                # The type is part of the key: 1, 1.0 and True are equal but stage differently.
+                static.append((name, type(value), value))
             else:
                 dynamic[name] = value
         return bound, dynamic, tuple(static)
 
 
-def abstractify(leaf, where: str) -> ShapedArray:
-    """The aval of a dynamic argument leaf, or a TypeError naming the argument."""
+def abstractify(leaf) -> ShapedArray:
+    """The aval of a dynamic argument leaf; TypeError saying what it is otherwise."""
     if isinstance(leaf, Array):
         return leaf.aval
     if isinstance(leaf, (bool, int, float, complex, np.ndarray, np.generic)):
-        if isinstance(leaf, np.ndarray) and leaf.dtype.kind not in "biufc":
-            raise TypeError(f"{where} is a NumPy array of dtype {leaf.dtype}, which kiln cannot compile; "
+        if isinstance(leaf, (np.ndarray, np.generic)) and leaf.dtype.kind not in "biufc":
+            raise TypeError(f"is a NumPy array of dtype {leaf.dtype}, which kiln cannot compile; "
                             "pass numeric arrays, or mark the argument static")
         dtype, weak = dtypes.dtype_and_weak(leaf)
         return ShapedArray(tuple(np.shape(leaf)), dtype, weak)
-    raise TypeError(f"{where} is a {type(leaf).__name__} ({leaf!r:.60}); kiln functions take arrays, "
+    raise TypeError(f"is a {type(leaf).__name__} ({leaf!r:.60}); kiln functions take arrays, "
                     "Python numbers and pytrees (tuples, lists, dicts, ...) of them. Mark the argument "
                     "static (static_argnums/static_argnames) if it configures the function")
+
+
+def argument_leaves(fn, dynamic):
+    """(leaves, treedef, avals) of the dynamic arguments; a TypeError names a bad one."""
+    leaves, treedef = tree_flatten(dynamic)
+    avals = []
+    for leaf in leaves:
+        try:
+            avals.append(abstractify(leaf))
+        except TypeError as e:
+            raise TypeError(f"{_argument_name(dynamic, leaf)} of {qualname(fn)} {e}") from None
+    return leaves, treedef, tuple(avals)
+
+
+def _argument_name(dynamic, leaf) -> str:
+    named = dynamic.items() if isinstance(dynamic, dict) else [*enumerate(dynamic[0]), *dynamic[1].items()]
+    for name, value in named:
+        if any(x is leaf for x in tree_leaves(value)):
+            inside = "" if value is leaf else f" (inside its {type(value).__name__})"
+            return f"argument {name!r}{inside}"
+    return "an argument"
 
 
 def leaf_value(leaf, aval: ShapedArray) -> np.ndarray:
@@ -101,53 +133,93 @@ class Specialisation:
     in_tree: PyTreeDef
     out_tree: PyTreeDef
     out_avals: tuple[ShapedArray, ...]
+    sources: tuple = ()  # ((file name, stamp), ...) of the functions converted to stage it
+
+    def sources_unchanged(self) -> bool:
+        return all(_stamp(name) == stamp for name, stamp in self.sources)
 
 
-def argument_leaves(fn, dynamic):
-    leaves, treedef = tree_flatten(dynamic)
-    names = _leaf_names(dynamic)
-    avals = tuple(abstractify(leaf, f"argument {name!r} of {getattr(fn, '__qualname__', fn)}")
-                  for leaf, name in zip(leaves, names))
-    return leaves, treedef, avals
+def _stamp(filename: str):
+    try:
+        st = os.stat(filename)
+    except OSError:  # no file (a notebook cell, exec'd code): nothing to compare
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
-def _leaf_names(dynamic):
-    if isinstance(dynamic, dict):
-        return [name for name, value in dynamic.items() for _ in tree_flatten(value)[0]]
-    return ["?"] * len(tree_flatten(dynamic)[0])
+_OUTPUT_TYPES = (Staged, Array, bool, int, float, complex, np.ndarray, np.generic)
 
 
 def stage(fn, bound, dynamic_tree: PyTreeDef, avals, static, name: str) -> Specialisation:
     """Run the converted `fn` on staged values; returns the specialised program."""
-    from kiln.frontend.convert import convert
+    from kiln.frontend.convert import recording_files
+    from kiln.frontend.operators import staging_target
     from kiln.passes import run_passes
     from kiln.passes.verify import verify
-    converted = convert(fn)
-    with Builder(name) as builder:
+    with recording_files() as files, Builder(name) as builder:
+        converted = staging_target(fn)
         staged = [builder.new_input(a) for a in avals]
         dynamic = tree_unflatten(dynamic_tree, staged)
         if bound is None:
             args, kwargs = dynamic
         else:
-            values = dict(static)
-            values.update(dynamic)
-            bound.arguments.update(values)
+            bound.arguments.update({name: value for name, _, value in static})
+            bound.arguments.update(dynamic)
             args, kwargs = bound.args, bound.kwargs
         result = converted(*args, **kwargs)
         out_leaves, out_tree = tree_flatten(result)
         for leaf in out_leaves:
-            if not isinstance(leaf, (Staged, Array, bool, int, float, complex, np.ndarray, np.generic)):
-                raise TypeError(f"{fn.__qualname__} returned a {type(leaf).__name__} ({leaf!r:.60}); "
+            if not isinstance(leaf, _OUTPUT_TYPES):
+                raise TypeError(f"{qualname(fn)} returned a {type(leaf).__name__} ({leaf!r:.60}); "
                                 "compiled functions return arrays, numbers and pytrees of them")
         program = builder.build(out_leaves)
     if builder.captures:
-        raise CompileError(f"{fn.__qualname__} uses array values of an enclosing staged function; "
+        raise CompileError(f"{qualname(fn)} uses array values of an enclosing staged function; "
                            "this is only possible when it is called inside it")
     verify(program)
     program = run_passes(program, DEFAULT_PASSES)
+    check_output_sizes(program)
     out_avals = tuple(a.aval for a in program.outputs)
-    return Specialisation(program, dynamic_tree, out_tree, out_avals)
+    sources = tuple((f, _stamp(f)) for f in sorted(files))
+    return Specialisation(program, dynamic_tree, out_tree, out_avals, sources)
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_output_sizes(program: Program) -> None:
+    """A MemoryError, before running, for a result larger than this machine's memory.
+
+    Such a program could only fail when run (or crash a process that overcommits memory);
+    the error names the user's line that computes the result.
+    """
+    memory = _physical_memory()
+    if memory is None:
+        return
+    for out in program.outputs:
+        nbytes = math.prod(out.aval.shape) * out.aval.dtype.itemsize
+        if nbytes > memory:
+            eqn = next((e for e in program.eqns if any(o is out for o in e.outputs)), None)
+            where = f", computed at {format_location(eqn.loc)}" if eqn is not None else ""
+            raise MemoryError(
+                f"kiln: a result of shape {out.aval.str_short()} needs {_bytes(nbytes)}, more than "
+                f"this machine's memory ({_bytes(memory)}){where}")
+
+
+def _bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}" if unit != "B" else f"{n} B"
+        n /= 1024
 
 
 def cache_key(treedef, avals, static):
     return (treedef, avals, static, config.x64_enabled)
+
+
+__all__ = ["Signature", "Specialisation", "abstractify", "argument_leaves", "cache_key",
+           "check_output_sizes", "leaf_value", "qualname", "stage"]

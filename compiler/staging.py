@@ -15,7 +15,9 @@ their frames already point at the user's lines.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import linecache
 import os
 import sys
 
@@ -48,22 +50,50 @@ def _is_kiln_file(filename: str) -> bool:
     return filename.startswith(_kiln_roots())
 
 
+_locations: list[Loc | None] = []
+
+
+@contextlib.contextmanager
+def located(loc: Loc | None):
+    """Equations emitted inside take `loc` (a transform re-emitting a user's equation)."""
+    _locations.append(loc)
+    try:
+        yield
+    finally:
+        _locations.pop()
+
+
 def user_location() -> Loc | None:
     """The innermost stack frame that belongs to user code, as a Loc."""
+    if _locations and _locations[-1] is not None:
+        return _locations[-1]
     frame = sys._getframe(1)
     while frame is not None:
         code = frame.f_code
         if not _is_kiln_file(code.co_filename) and not code.co_filename.startswith("<frozen"):
             line, col = frame.f_lineno, 0
-            positions = list(code.co_positions())
+            positions = _positions(code)
             index = frame.f_lasti // 2
             if 0 <= index < len(positions):
                 pline, _, pcol, _ = positions[index]
                 if pline is not None:
-                    line, col = pline, pcol or 0
+                    line, col = pline, _char_column(code.co_filename, pline, pcol or 0)
             return Loc(code.co_filename, line, col, code.co_name)
         frame = frame.f_back
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _positions(code) -> tuple:
+    return tuple(code.co_positions())
+
+
+def _char_column(filename: str, line: int, byte_col: int) -> int:
+    """CPython's columns are UTF-8 byte offsets; a Loc counts characters (`σ = ...`)."""
+    text = linecache.getline(filename, line)
+    if text.isascii():
+        return byte_col
+    return len(text.encode()[:byte_col].decode(errors="ignore"))
 
 
 class Builder:

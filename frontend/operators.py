@@ -23,10 +23,10 @@ _LIBRARY_PATHS = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib
 
 
 def _is_user_function(fn) -> bool:
-    module = getattr(fn, "__module__", None) or ""
-    if module == "kiln" or module.startswith("kiln."):
-        return False
-    return not fn.__code__.co_filename.startswith(_LIBRARY_PATHS)
+    # By file, not __module__: functools.wraps copies the user's __module__ onto kiln's wrappers.
+    from kiln.staging import _is_kiln_file
+    filename = fn.__code__.co_filename
+    return not _is_kiln_file(filename) and not filename.startswith(_LIBRARY_PATHS)
 
 
 def staging_target(f):

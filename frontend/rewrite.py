@@ -6,7 +6,9 @@ Two rewrites, both libcst transformers over the function's own node:
   when the rewritten function runs;
 - indexed writes: `x[i] = v` becomes `x = __kiln__.at(x)[i].set(v)` (and `x[i] += v` becomes
   `x = __kiln__.at(x)[i].augmented('+=', v)`): a functional update on arrays, the ordinary
-  Python write on lists and dicts.
+  Python write on lists and dicts. Only writes into a *local* variable are rewritten (rebinding
+  a global or a closure variable would change what the name means); `obj.attr[i] = v` and
+  writes into outer names stay ordinary Python, so arrays there raise "immutable".
 
 Every node the transformers produce remembers the original node it came from
 (`Rewriter.origins`), which is how the compiled code keeps the user's positions.
@@ -24,9 +26,12 @@ def _kiln_attr(name: str) -> cst.Attribute:
 
 
 class Rewriter(cst.CSTTransformer):
-    def __init__(self, positions: dict):
+    def __init__(self, positions: dict, local_names=lambda node: None):
         super().__init__()
         self.positions = positions  # original node -> CodeRange
+        # def node -> the names local to it (None: unknown, every name is taken as local)
+        self._local_names = local_names
+        self._scopes: list = []
         # id(new node) -> (new node, CodeRange of the original it stands for); the node is
         # kept so its id is not reused.
         self.origins: dict[int, tuple[cst.CSTNode, CodeRange]] = {}
@@ -43,6 +48,23 @@ class Rewriter(cst.CSTTransformer):
                     self.origins[id(node)] = (node, pos)
         return result
 
+    def visit_FunctionDef(self, node) -> None:
+        self._scopes.append(self._local_names(node))
+
+    def leave_FunctionDef(self, original_node, updated_node):
+        self._scopes.pop()
+        return updated_node
+
+    def _is_local(self, target: cst.Subscript) -> bool:
+        """Whether an indexed write's innermost base is a variable local to this function."""
+        base = target.value
+        while isinstance(base, cst.Subscript):
+            base = base.value
+        if not isinstance(base, cst.Name):
+            return False
+        names = self._scopes[-1] if self._scopes else None
+        return names is None or base.value in names
+
     def _temp(self) -> cst.Name:
         self._temps += 1
         return cst.Name(f"__kiln_t{self._temps}")
@@ -54,13 +76,13 @@ class Rewriter(cst.CSTTransformer):
             return updated_node  # zero-argument super() needs its own frame
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == KILN:
             return updated_node
-        return updated_node.with_changes(
-            func=_kiln_attr("call"), args=[cst.Arg(func), *updated_node.args])
+        args = [_parenthesize_generator(a) for a in updated_node.args]
+        return updated_node.with_changes(func=_kiln_attr("call"), args=[cst.Arg(func), *args])
 
     # -- indexed writes ------------------------------------------------------------------
     def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign):
         targets = [t.target for t in updated_node.targets]
-        if not any(_has_subscript(t) for t in targets):
+        if not any(self._has_local_write(t) for t in targets):
             return updated_node
         if len(targets) == 1 and isinstance(targets[0], cst.Subscript):
             return _functional_write(targets[0], "set", [cst.Arg(updated_node.value)])
@@ -72,9 +94,9 @@ class Rewriter(cst.CSTTransformer):
         return cst.FlattenSentinel(statements)
 
     def _assign_to(self, target: cst.BaseExpression, value: cst.BaseExpression) -> list:
-        if isinstance(target, cst.Subscript):
+        if isinstance(target, cst.Subscript) and self._is_local(target):
             return [_functional_write(target, "set", [cst.Arg(value)])]
-        if isinstance(target, (cst.Tuple, cst.List)) and _has_subscript(target):
+        if isinstance(target, (cst.Tuple, cst.List)) and self._has_local_write(target):
             temps = [self._temp() for _ in target.elements]
             unpack = cst.Tuple([
                 cst.StarredElement(t) if isinstance(e, cst.StarredElement) else cst.Element(t)
@@ -85,15 +107,25 @@ class Rewriter(cst.CSTTransformer):
             return statements
         return [cst.Assign([cst.AssignTarget(target)], value)]
 
+    def _has_local_write(self, target) -> bool:
+        if isinstance(target, cst.Subscript):
+            return self._is_local(target)
+        if isinstance(target, (cst.Tuple, cst.List)):
+            return any(self._has_local_write(e.value) for e in target.elements)
+        if isinstance(target, cst.StarredElement):
+            return self._has_local_write(target.value)
+        return False
+
     def leave_AugAssign(self, original_node: cst.AugAssign, updated_node: cst.AugAssign):
-        if not isinstance(updated_node.target, cst.Subscript):
+        if not (isinstance(updated_node.target, cst.Subscript) and self._is_local(updated_node.target)):
             return updated_node
         op = cst.SimpleString(repr(AUGMENTED_OPERATORS[type(updated_node.operator).__name__]))
         return _functional_write(updated_node.target, "augmented",
                                  [cst.Arg(op), cst.Arg(updated_node.value)])
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign):
-        if isinstance(updated_node.target, cst.Subscript) and updated_node.value is not None:
+        target = updated_node.target
+        if isinstance(target, cst.Subscript) and self._is_local(target) and updated_node.value is not None:
             return _functional_write(updated_node.target, "set", [cst.Arg(updated_node.value)])
         return updated_node
 
@@ -106,16 +138,6 @@ AUGMENTED_OPERATORS = {
 }
 
 
-def _has_subscript(target) -> bool:
-    if isinstance(target, cst.Subscript):
-        return True
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return any(_has_subscript(e.value) for e in target.elements)
-    if isinstance(target, cst.StarredElement):
-        return _has_subscript(target.value)
-    return False
-
-
 def _functional_write(target: cst.Subscript, method: str, args: list[cst.Arg]):
     """`base[idx] <- value` as `base = __kiln__.at(base)[idx].method(*args)`, recursively."""
     base = target.value
@@ -124,3 +146,11 @@ def _functional_write(target: cst.Subscript, method: str, args: list[cst.Arg]):
     if isinstance(base, cst.Subscript):
         return _functional_write(base, "set", [cst.Arg(update)])
     return cst.Assign([cst.AssignTarget(base)], update)
+
+
+def _parenthesize_generator(arg: cst.Arg) -> cst.Arg:
+    """`f(x for x in y)` needs its own parentheses once it is not the only argument."""
+    value = arg.value
+    if isinstance(value, cst.GeneratorExp) and not value.lpar:
+        return arg.with_changes(value=value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]))
+    return arg

@@ -90,7 +90,7 @@ class _Emitter:
         if isinstance(v, Literal):
             return value_expr(np.asarray(v.value, dtype=v.aval.dtype)[()])
         if v not in self.names:
-            self.names[v] = _name(len(self.names))
+            self.names[v] = _variable_name(len(self.names))
         return cst.Name(self.names[v])
 
     def function(self) -> cst.FunctionDef:
@@ -130,9 +130,22 @@ def _comment(loc) -> str:
     return f"# {short}:{loc.line}: {text}" if text else f"# {short}:{loc.line}"
 
 
+def _variable_name(i: int) -> str:
+    """The printer's name for the i-th value, kept clear of keywords (`if`) and of the names the
+    generated code calls (`exp`, `np`): a variable must never shadow a function."""
+    name = _name(i)
+    taken = keyword.iskeyword(name) or name in registry or name in ("np", "complex")
+    return name + "_v" if taken else name  # generated names have no "_", so this is unique
+
+
+def _function_name(name: str) -> str:
+    """The generated function's name, kept clear of the primitives' names it calls."""
+    return name + "_fn" if name in registry or keyword.iskeyword(name) or name == "np" else name
+
+
 def python_source(program: Program, fn_name: str = "f") -> str:
     """The readable Python source of `program` (consts first, then inputs, as parameters)."""
-    module = cst.Module([_Emitter(program, fn_name).function()])
+    module = cst.Module([_Emitter(program, _function_name(fn_name)).function()])
     return module.code
 
 
@@ -155,7 +168,7 @@ def compile_program(program: Program, fn_name: str = "f"):
     source = python_source(program, fn_name)
     namespace = _namespace()
     exec(compile(source, f"<kiln reference: {fn_name}>", "exec"), namespace)
-    fn = namespace[fn_name]
+    fn = namespace[_function_name(fn_name)]
     consts = [value for _, value in program.consts]
 
     def run(*inputs):

@@ -192,3 +192,9 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
     outs = bind(_red.sort_p, *operands, dimension=int(dimension) % max(ndim, 1),
                 is_stable=bool(is_stable), num_keys=int(num_keys))
     return tuple(outs) if isinstance(operand, (tuple, list)) else outs[0]
+
+
+def stop_gradient(x):
+    """The identity, with a zero derivative (applied to every leaf of a pytree)."""
+    from kiln.runtime.pytree import tree_map
+    return tree_map(lambda leaf: bind(_ew.stop_gradient_p, leaf), x)

@@ -10,7 +10,7 @@ import numpy as np
 import scipy.special as sp
 
 from kiln.ir import ShapedArray
-from kiln.primitives import bind, impl_rules, primitive, shape_rules
+from kiln.primitives import aval_of, bind, impl_rules, jvp_rules, primitive, shape_rules, transpose_rules
 from kiln.runtime import dtypes
 
 # Which dtypes each family accepts.
@@ -49,6 +49,46 @@ def _same_dtype(name, avals):
     return avals[0].dtype
 
 
+# ---------------------------------------------------------------------------- AD helpers
+# Rules below are written with `bind` on this module's primitives. Operands of one equation
+# share a dtype; `_c(x, v)` makes the constant v in x's dtype.
+
+def _c(x, value):
+    return np.asarray(value, dtype=aval_of(x).dtype)
+
+
+def _mul(a, b):
+    return bind(mul_p, a, b)
+
+
+def _bcast(t, shape):
+    """A tangent of a rank-0 operand, broadcast to the output's shape."""
+    if t is None or aval_of(t).shape == tuple(shape):
+        return t
+    from kiln.lax.structural import broadcast_in_dim_p
+    return bind(broadcast_in_dim_p, t, shape=tuple(shape), broadcast_dimensions=())
+
+
+def _unbcast(ct, aval):
+    """The cotangent of an operand that was broadcast from rank 0: summed."""
+    if ct is None or aval_of(ct).shape == aval.shape:
+        return ct
+    from kiln.lax.reductions import reduce_sum_p
+    return bind(reduce_sum_p, ct, axes=tuple(range(len(aval_of(ct).shape))))
+
+
+def _out_shape(*xs):
+    shapes = [aval_of(x).shape for x in xs if aval_of(x).shape != ()]
+    return shapes[0] if shapes else ()
+
+
+def _zero_tangent_jvp(prim):
+    def rule(primals, tangents, **params):
+        out = bind(prim, *primals, **params)
+        return [out], [None]
+    return rule
+
+
 # ---------------------------------------------------------------------------- unary
 
 def _unary(name, np_fn, accepts=_ANY, out_dtype=None):
@@ -57,7 +97,8 @@ def _unary(name, np_fn, accepts=_ANY, out_dtype=None):
     def shape_rule(x, **_):
         _check_dtype(name, x, accepts)
         dtype = x.dtype if out_dtype is None else out_dtype(x.dtype)
-        return [ShapedArray(x.shape, np.dtype(dtype), x.weak_type and out_dtype is None)]
+        # As in JAX, weak_type follows the operand even where the dtype is fixed (isnan(1.0)).
+        return [ShapedArray(x.shape, np.dtype(dtype), x.weak_type)]
 
     def impl(x, **_):
         return [np_fn(x)]
@@ -65,6 +106,16 @@ def _unary(name, np_fn, accepts=_ANY, out_dtype=None):
     shape_rules[p] = shape_rule
     impl_rules[p] = impl
     return p
+
+
+def _wide(np_fn):
+    """Compute in float64 and round once: correctly rounded float16/float32 results, as XLA's
+    transcendentals give (NumPy's float32 SIMD versions can be an ulp off)."""
+    def fn(x, *rest):
+        if x.dtype.kind == "f" and x.dtype.itemsize < 8:
+            return np.asarray(np_fn(x.astype(np.float64), *(r.astype(np.float64) for r in rest))).astype(x.dtype)
+        return np_fn(x, *rest)
+    return fn
 
 
 def _real_dtype(dtype):
@@ -102,27 +153,27 @@ ceil_p = _unary("ceil", np.ceil, _REAL_FLOAT)
 round_even_p = _unary("round", _round_half_even, _REAL_FLOAT)
 round_away_p = _unary("round_away_from_zero", _round_away, _REAL_FLOAT)
 is_finite_p = _unary("is_finite", np.isfinite, _REAL_FLOAT, out_dtype=lambda d: np.bool_)
-exp_p = _unary("exp", np.exp, _FLOAT)
-exp2_p = _unary("exp2", np.exp2, _FLOAT)
-log_p = _unary("log", np.log, _FLOAT)
-log1p_p = _unary("log1p", np.log1p, _FLOAT)
-expm1_p = _unary("expm1", np.expm1, _FLOAT)
-tanh_p = _unary("tanh", np.tanh, _FLOAT)
-logistic_p = _unary("logistic", _logistic, _FLOAT)
-sin_p = _unary("sin", np.sin, _FLOAT)
-cos_p = _unary("cos", np.cos, _FLOAT)
-tan_p = _unary("tan", np.tan, _FLOAT)
-asin_p = _unary("asin", np.arcsin, _FLOAT)
-acos_p = _unary("acos", np.arccos, _FLOAT)
-atan_p = _unary("atan", np.arctan, _FLOAT)
-sinh_p = _unary("sinh", np.sinh, _FLOAT)
-cosh_p = _unary("cosh", np.cosh, _FLOAT)
-asinh_p = _unary("asinh", np.arcsinh, _FLOAT)
-acosh_p = _unary("acosh", np.arccosh, _FLOAT)
-atanh_p = _unary("atanh", np.arctanh, _FLOAT)
+exp_p = _unary("exp", _wide(np.exp), _FLOAT)
+exp2_p = _unary("exp2", _wide(np.exp2), _FLOAT)
+log_p = _unary("log", _wide(np.log), _FLOAT)
+log1p_p = _unary("log1p", _wide(np.log1p), _FLOAT)
+expm1_p = _unary("expm1", _wide(np.expm1), _FLOAT)
+tanh_p = _unary("tanh", _wide(np.tanh), _FLOAT)
+logistic_p = _unary("logistic", _wide(_logistic), _FLOAT)
+sin_p = _unary("sin", _wide(np.sin), _FLOAT)
+cos_p = _unary("cos", _wide(np.cos), _FLOAT)
+tan_p = _unary("tan", _wide(np.tan), _FLOAT)
+asin_p = _unary("asin", _wide(np.arcsin), _FLOAT)
+acos_p = _unary("acos", _wide(np.arccos), _FLOAT)
+atan_p = _unary("atan", _wide(np.arctan), _FLOAT)
+sinh_p = _unary("sinh", _wide(np.sinh), _FLOAT)
+cosh_p = _unary("cosh", _wide(np.cosh), _FLOAT)
+asinh_p = _unary("asinh", _wide(np.arcsinh), _FLOAT)
+acosh_p = _unary("acosh", _wide(np.arccosh), _FLOAT)
+atanh_p = _unary("atanh", _wide(np.arctanh), _FLOAT)
 sqrt_p = _unary("sqrt", np.sqrt, _FLOAT)
-rsqrt_p = _unary("rsqrt", _rsqrt, _FLOAT)
-cbrt_p = _unary("cbrt", np.cbrt, _REAL_FLOAT)
+rsqrt_p = _unary("rsqrt", _wide(_rsqrt), _FLOAT)
+cbrt_p = _unary("cbrt", _wide(np.cbrt), _REAL_FLOAT)
 abs_p = _unary("abs", np.abs, _NUMBER, out_dtype=_real_dtype)
 erf_p = _unary("erf", _typed(sp.erf), _REAL_FLOAT)
 erfc_p = _unary("erfc", _typed(sp.erfc), _REAL_FLOAT)
@@ -135,6 +186,69 @@ imag_p = _unary("imag", np.imag, ("complex",), out_dtype=_real_dtype)
 conj_p = _unary("conj", np.conj, ("complex",))
 
 
+# Derivatives of the unary functions: the tangent is t times a coefficient of x and y = f(x).
+def _unary_jvp(coefficient):
+    def rule(primals, tangents, **params):
+        (x,), (t,) = primals, tangents
+        y = bind(rule.prim, x, **params)
+        return [y], [_mul(t, coefficient(x, y))]
+    return rule
+
+
+def _recip(x):
+    return bind(div_p, _c(x, 1), x)
+
+
+def _sq(x):
+    return _mul(x, x)
+
+
+_UNARY_DERIVATIVES = {
+    exp_p: lambda x, y: y,
+    exp2_p: lambda x, y: _mul(y, _c(x, np.log(2))),
+    log_p: lambda x, y: _recip(x),
+    log1p_p: lambda x, y: _recip(bind(add_p, x, _c(x, 1))),
+    expm1_p: lambda x, y: bind(add_p, y, _c(x, 1)),
+    tanh_p: lambda x, y: bind(sub_p, _c(x, 1), _sq(y)),
+    logistic_p: lambda x, y: _mul(y, bind(sub_p, _c(x, 1), y)),
+    sin_p: lambda x, y: bind(cos_p, x),
+    cos_p: lambda x, y: bind(neg_p, bind(sin_p, x)),
+    tan_p: lambda x, y: bind(add_p, _c(x, 1), _sq(y)),
+    asin_p: lambda x, y: bind(rsqrt_p, bind(sub_p, _c(x, 1), _sq(x))),
+    acos_p: lambda x, y: bind(neg_p, bind(rsqrt_p, bind(sub_p, _c(x, 1), _sq(x)))),
+    atan_p: lambda x, y: _recip(bind(add_p, _c(x, 1), _sq(x))),
+    sinh_p: lambda x, y: bind(cosh_p, x),
+    cosh_p: lambda x, y: bind(sinh_p, x),
+    asinh_p: lambda x, y: bind(rsqrt_p, bind(add_p, _sq(x), _c(x, 1))),
+    acosh_p: lambda x, y: bind(rsqrt_p, bind(sub_p, _sq(x), _c(x, 1))),
+    atanh_p: lambda x, y: _recip(bind(sub_p, _c(x, 1), _sq(x))),
+    sqrt_p: lambda x, y: bind(div_p, _c(x, 0.5), y),
+    rsqrt_p: lambda x, y: _mul(bind(div_p, y, x), _c(x, -0.5)),
+    cbrt_p: lambda x, y: bind(div_p, y, _mul(x, _c(x, 3))),
+    abs_p: lambda x, y: bind(sign_p, x),
+    erf_p: lambda x, y: _mul(_c(x, 2 / np.sqrt(np.pi)), bind(exp_p, bind(neg_p, _sq(x)))),
+    erfc_p: lambda x, y: _mul(_c(x, -2 / np.sqrt(np.pi)), bind(exp_p, bind(neg_p, _sq(x)))),
+    erf_inv_p: lambda x, y: _mul(_c(x, np.sqrt(np.pi) / 2), bind(exp_p, _sq(y))),
+    lgamma_p: lambda x, y: bind(digamma_p, x),
+}
+for _p, _coefficient in _UNARY_DERIVATIVES.items():
+    jvp_rules[_p] = _unary_jvp(_coefficient)
+    jvp_rules[_p].prim = _p
+# stop_gradient is the identity whose tangent is zero.
+stop_gradient_p = _unary("stop_gradient", lambda x: x, _ANY)
+for _p in (sign_p, floor_p, ceil_p, round_even_p, round_away_p, is_finite_p, not_p, stop_gradient_p):
+    jvp_rules[_p] = _zero_tangent_jvp(_p)
+
+
+def _linear_unary(prim):
+    jvp_rules[prim] = lambda primals, tangents, **params: (
+        [bind(prim, *primals, **params)], [bind(prim, *tangents, **params)])
+    transpose_rules[prim] = lambda ct, x, **params: [None if ct is None else bind(prim, ct, **params)]
+
+
+_linear_unary(neg_p)
+
+
 # ---------------------------------------------------------------------------- binary
 
 def _binary(name, np_fn, accepts=_ANY, out_dtype=None):
@@ -144,7 +258,7 @@ def _binary(name, np_fn, accepts=_ANY, out_dtype=None):
         dtype = _same_dtype(name, (x, y))
         _check_dtype(name, x, accepts)
         shape = broadcast_shapes_of(name, (x, y))
-        weak = x.weak_type and y.weak_type and out_dtype is None
+        weak = x.weak_type and y.weak_type  # also for comparisons, as in JAX
         return [ShapedArray(shape, np.dtype(dtype if out_dtype is None else out_dtype), weak)]
 
     def impl(x, y, **_):
@@ -185,10 +299,10 @@ sub_p = _binary("sub", np.subtract, _NUMBER)
 mul_p = _binary("mul", np.multiply, _NUMBER)
 div_p = _binary("div", _div, _NUMBER)
 rem_p = _binary("rem", _rem, _REAL)
-pow_p = _binary("pow", _pow, _FLOAT)
+pow_p = _binary("pow", _wide(_pow), _FLOAT)
 max_p = _binary("max", np.maximum, _ANY)
 min_p = _binary("min", np.minimum, _ANY)
-atan2_p = _binary("atan2", np.arctan2, _REAL_FLOAT)
+atan2_p = _binary("atan2", _wide(np.arctan2), _REAL_FLOAT)
 nextafter_p = _binary("nextafter", np.nextafter, _REAL_FLOAT)
 and_p = _binary("and", _logical(np.logical_and, np.bitwise_and), _INTEGRAL)
 or_p = _binary("or", _logical(np.logical_or, np.bitwise_or), _INTEGRAL)
@@ -201,6 +315,146 @@ lt_p = _binary("lt", np.less, _REAL + ("bool",), out_dtype=np.bool_)
 le_p = _binary("le", np.less_equal, _REAL + ("bool",), out_dtype=np.bool_)
 gt_p = _binary("gt", np.greater, _REAL + ("bool",), out_dtype=np.bool_)
 ge_p = _binary("ge", np.greater_equal, _REAL + ("bool",), out_dtype=np.bool_)
+
+
+# Derivatives of the binary functions. Rank-0 operands broadcast, so tangents are broadcast
+# to the output's shape and cotangents summed back.
+def _add_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    shape = _out_shape(x, y)
+    out = bind(add_p, x, y)
+    if tx is None or ty is None:
+        return [out], [_bcast(tx if ty is None else ty, shape)]
+    return [out], [bind(add_p, tx, ty)]
+
+
+def _sub_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    shape = _out_shape(x, y)
+    out = bind(sub_p, x, y)
+    if ty is None:
+        return [out], [_bcast(tx, shape)]
+    if tx is None:
+        return [out], [_bcast(bind(neg_p, ty), shape)]
+    return [out], [bind(sub_p, tx, ty)]
+
+
+def _add_transpose(ct, x, y):
+    return [_unbcast(ct, x.aval) if _is_undefined(x) else None,
+            _unbcast(ct, y.aval) if _is_undefined(y) else None]
+
+
+def _sub_transpose(ct, x, y):
+    return [_unbcast(ct, x.aval) if _is_undefined(x) else None,
+            _unbcast(bind(neg_p, ct), y.aval) if _is_undefined(y) and ct is not None else None]
+
+
+def _is_undefined(x) -> bool:
+    from kiln.passes.transpose import is_linear
+    return is_linear(x)
+
+
+def _product_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    shape = _out_shape(x, y)
+    terms = [_bcast(_mul(tx, y), shape) if tx is not None else None,
+             _bcast(_mul(x, ty), shape) if ty is not None else None]
+    terms = [t for t in terms if t is not None]
+    return [_mul(x, y)], [terms[0] if len(terms) == 1 else bind(add_p, *terms)]
+
+
+def _mul_transpose(ct, x, y):
+    if ct is None:
+        return [None, None]
+    if _is_undefined(x) and _is_undefined(y):
+        raise NotImplementedError("kiln: transpose of a product of two linear values (not linear)")
+    if _is_undefined(x):
+        return [_unbcast(_mul(ct, y), x.aval), None]
+    return [None, _unbcast(_mul(x, ct), y.aval)]
+
+
+def _div_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    shape = _out_shape(x, y)
+    out = bind(div_p, x, y)
+    terms = []
+    if tx is not None:
+        terms.append(_bcast(bind(div_p, tx, y), shape))
+    if ty is not None:  # -t * x / y**2, in the order JAX computes it (same rounding)
+        terms.append(_bcast(_mul(_mul(bind(neg_p, ty), x), bind(integer_pow_p, y, y=-2)), shape))
+    return [out], [terms[0] if len(terms) == 1 else bind(add_p, *terms)]
+
+
+def _div_transpose(ct, x, y):
+    if _is_undefined(y):
+        raise NotImplementedError("kiln: transpose of a division by a linear value (not linear)")
+    return [None if ct is None else _unbcast(bind(div_p, ct, y), x.aval), None]
+
+
+def _weighted_jvp(prim, weights):
+    """jvp of f(x, y) = tx * wx(x, y, out) + ty * wy(x, y, out)."""
+    def rule(primals, tangents, **params):
+        x, y = primals
+        out = bind(prim, x, y, **params)
+        shape = _out_shape(x, y)
+        wx, wy = weights(x, y, out)
+        terms = [_bcast(_mul(t, w), shape) for t, w in zip(tangents, (wx, wy)) if t is not None]
+        return [out], [terms[0] if len(terms) == 1 else bind(add_p, *terms)]
+    return rule
+
+
+def _balanced(x, y, pick):
+    """1 where `pick` holds, 1/2 on ties, else 0: the derivative of max/min splits ties."""
+    one, half, zero = _c(x, 1), _c(x, 0.5), _c(x, 0)
+    tie = bind(eq_p, x, y)
+    return bind(select_n_p, tie, bind(select_n_p, pick, zero, one), half)
+
+
+def _max_weights(x, y, out):
+    return _balanced(x, y, bind(gt_p, x, y)), _balanced(y, x, bind(gt_p, y, x))
+
+
+def _min_weights(x, y, out):
+    return _balanced(x, y, bind(lt_p, x, y)), _balanced(y, x, bind(lt_p, y, x))
+
+
+def _pow_weights(x, y, out):
+    # d/dx x**y = y * x**(y-1); d/dy = log(x) * x**y, taken as 0 where x == 0.
+    dx = _mul(y, bind(pow_p, x, bind(sub_p, y, _c(y, 1))))
+    safe_x = bind(select_n_p, bind(eq_p, x, _c(x, 0)), x, _c(x, 1))
+    dy = bind(select_n_p, bind(eq_p, x, _c(x, 0)), _mul(bind(log_p, safe_x), out), _c(x, 0))
+    return dx, dy
+
+
+def _atan2_weights(x, y, out):
+    denom = bind(add_p, _sq(x), _sq(y))
+    return bind(div_p, y, denom), bind(neg_p, bind(div_p, x, denom))
+
+
+def _rem_weights(x, y, out):
+    q = bind(div_p, bind(sub_p, x, out), y)  # x = q*y + rem, q an integer value
+    return _c(x, 1), bind(neg_p, q)
+
+
+jvp_rules[add_p] = _add_jvp
+jvp_rules[sub_p] = _sub_jvp
+jvp_rules[mul_p] = _product_jvp
+jvp_rules[div_p] = _div_jvp
+jvp_rules[max_p] = _weighted_jvp(max_p, _max_weights)
+jvp_rules[min_p] = _weighted_jvp(min_p, _min_weights)
+jvp_rules[pow_p] = _weighted_jvp(pow_p, _pow_weights)
+jvp_rules[atan2_p] = _weighted_jvp(atan2_p, _atan2_weights)
+jvp_rules[rem_p] = _weighted_jvp(rem_p, _rem_weights)
+transpose_rules[add_p] = _add_transpose
+transpose_rules[sub_p] = _sub_transpose
+transpose_rules[mul_p] = _mul_transpose
+transpose_rules[div_p] = _div_transpose
+for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, shift_left_p, shift_right_p, nextafter_p):
+    jvp_rules[_p] = _zero_tangent_jvp(_p)
 
 
 # ---------------------------------------------------------------------------- integer_pow
@@ -224,6 +478,19 @@ def _integer_pow_impl(x, *, y):
 
 shape_rules[integer_pow_p] = _integer_pow_shape
 impl_rules[integer_pow_p] = _integer_pow_impl
+
+
+
+def _integer_pow_jvp(primals, tangents, *, y):
+    (x,), (t,) = primals, tangents
+    out = bind(integer_pow_p, x, y=y)
+    if y == 0:
+        return [out], [None]
+    coefficient = _c(x, y) if y == 1 else _mul(_c(x, y), bind(integer_pow_p, x, y=y - 1))
+    return [out], [_mul(t, coefficient)]
+
+
+jvp_rules[integer_pow_p] = _integer_pow_jvp
 
 
 # ---------------------------------------------------------------------------- select_n
@@ -253,6 +520,44 @@ shape_rules[select_n_p] = _select_n_shape
 impl_rules[select_n_p] = _select_n_impl
 
 
+
+def _select_n_jvp(primals, tangents):
+    which, *cases = primals
+    out = bind(select_n_p, which, *cases)
+    case_ts = tangents[1:]
+    if all(t is None for t in case_ts):
+        return [out], [None]
+    shape = aval_of(out).shape
+    ts = [_bcast(t, shape) if t is not None else _zeros(aval_of(c), shape) for t, c in zip(case_ts, cases)]
+    return [out], [bind(select_n_p, which, *ts)]
+
+
+def _zeros(aval, shape):
+    from kiln.lax.structural import broadcast_in_dim_p
+    return bind(broadcast_in_dim_p, np.zeros((), aval.dtype), shape=tuple(shape), broadcast_dimensions=())
+
+
+def _select_n_transpose(ct, which, *cases):
+    if _is_undefined(which):
+        raise NotImplementedError("kiln: transpose of select_n with respect to its selector")
+    if ct is None:
+        return [None] * (1 + len(cases))
+    zeros = _zeros(aval_of(ct), aval_of(ct).shape)
+    out = [None]
+    for i, case in enumerate(cases):
+        if not _is_undefined(case):
+            out.append(None)
+            continue
+        picks = [zeros] * len(cases)
+        picks[i] = ct
+        out.append(_unbcast(bind(select_n_p, which, *picks), case.aval))
+    return out
+
+
+jvp_rules[select_n_p] = _select_n_jvp
+transpose_rules[select_n_p] = _select_n_transpose
+
+
 # ---------------------------------------------------------------------------- clamp
 
 clamp_p = primitive("clamp")
@@ -268,6 +573,20 @@ def _clamp_shape(lo, x, hi):
 
 shape_rules[clamp_p] = _clamp_shape
 impl_rules[clamp_p] = lambda lo, x, hi: [np.minimum(np.maximum(x, lo), hi)]
+
+
+
+def _clamp_jvp(primals, tangents):
+    lo, x, hi = primals
+    out = bind(clamp_p, lo, x, hi)
+    t = tangents[1]
+    if t is None:
+        return [out], [None]
+    inside = bind(and_p, bind(ge_p, x, lo), bind(le_p, x, hi))
+    return [out], [bind(select_n_p, inside, _zeros(aval_of(x), aval_of(x).shape), t)]
+
+
+jvp_rules[clamp_p] = _clamp_jvp
 
 
 # ---------------------------------------------------------------------------- casts
@@ -299,6 +618,25 @@ def _convert_impl(x, *, new_dtype, weak_type=False):
 
 shape_rules[convert_element_type_p] = _convert_shape
 impl_rules[convert_element_type_p] = _convert_impl
+
+
+
+def _convert_jvp(primals, tangents, *, new_dtype, weak_type=False):
+    (x,), (t,) = primals, tangents
+    out = bind(convert_element_type_p, x, new_dtype=new_dtype, weak_type=weak_type)
+    if np.dtype(new_dtype).kind not in "fc" or aval_of(x).dtype.kind not in "fc":
+        return [out], [None]
+    return [out], [bind(convert_element_type_p, t, new_dtype=new_dtype, weak_type=weak_type)]
+
+
+def _convert_transpose(ct, x, *, new_dtype, weak_type=False):
+    if ct is None:
+        return [None]
+    return [bind(convert_element_type_p, ct, new_dtype=x.aval.dtype, weak_type=x.aval.weak_type)]
+
+
+jvp_rules[convert_element_type_p] = _convert_jvp
+transpose_rules[convert_element_type_p] = _convert_transpose
 
 
 def convert_element_type(x, new_dtype, weak_type=False):

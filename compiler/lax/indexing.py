@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from kiln.ir import ShapedArray
-from kiln.primitives import impl_rules, primitive, shape_rules
+from kiln.primitives import aval_of, bind, impl_rules, jvp_rules, primitive, shape_rules, transpose_rules
 
 
 def _index_tuple(spec, arrays):
@@ -121,3 +121,66 @@ def _scatter_impl(x, updates, *indices, spec, mode):
 
 shape_rules[scatter_p] = _scatter_shape
 impl_rules[scatter_p] = _scatter_impl
+
+
+# Derivatives. gather is linear in its operand; scatter with "set"/"add" in operand and updates.
+def _zeros(aval):
+    from kiln.lax.structural import broadcast_in_dim_p
+    return bind(broadcast_in_dim_p, np.zeros((), aval.dtype), shape=aval.shape, broadcast_dimensions=())
+
+
+def _clipped(indices, spec, shape):
+    """Index arrays normalised as gather's clip mode reads them (wrapped once, then clamped)."""
+    import kiln.numpy as knp
+    out = list(indices)
+    axis = 0
+    for entry in spec:
+        if entry[0] == "none":
+            continue
+        if entry[0] == "array":
+            i, dim = indices[entry[1]], shape[axis]
+            out[entry[1]] = knp.clip(knp.where(i < 0, i + dim, i), 0, max(dim - 1, 0)).astype(aval_of(i).dtype)
+        axis += 1
+    return out
+
+
+def _gather_jvp(primals, tangents, **params):
+    x, *indices = primals
+    t = tangents[0]
+    out = bind(gather_p, x, *indices, **params)
+    return [out], [None if t is None else bind(gather_p, t, *indices, **params)]
+
+
+def _gather_transpose(ct, x, *indices, spec, mode="clip", fill_value=None):
+    if mode == "clip":
+        indices = _clipped(indices, spec, x.aval.shape)
+    return [bind(scatter_p, _zeros(x.aval), ct, *indices, spec=spec, mode="add")] + [None] * len(indices)
+
+
+def _scatter_jvp(primals, tangents, *, spec, mode):
+    x, updates, *indices = primals
+    out = bind(scatter_p, x, updates, *indices, spec=spec, mode=mode)
+    tx, tu = tangents[0], tangents[1]
+    if tx is None and tu is None:
+        return [out], [None]
+    if mode not in ("set", "add"):
+        raise NotImplementedError(f"kiln: the derivative of scatter mode {mode!r} is not implemented yet")
+    from kiln.passes.jvp import instantiate
+    tx, tu = instantiate(tx, aval_of(x)), instantiate(tu, aval_of(updates))
+    return [out], [bind(scatter_p, tx, tu, *indices, spec=spec, mode=mode)]
+
+
+def _scatter_transpose(ct, x, updates, *indices, spec, mode):
+    from kiln.passes.transpose import is_linear
+    if mode not in ("set", "add"):
+        raise NotImplementedError(f"kiln: transpose of scatter mode {mode!r}")
+    u_aval = updates.aval if is_linear(updates) else aval_of(updates)
+    ct_x = ct if mode == "add" else bind(scatter_p, ct, _zeros(u_aval), *indices, spec=spec, mode="set")
+    ct_u = bind(gather_p, ct, *indices, spec=spec, mode="fill", fill_value=0) if is_linear(updates) else None
+    return [ct_x if is_linear(x) else None, ct_u] + [None] * len(indices)
+
+
+jvp_rules[gather_p] = _gather_jvp
+transpose_rules[gather_p] = _gather_transpose
+jvp_rules[scatter_p] = _scatter_jvp
+transpose_rules[scatter_p] = _scatter_transpose

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from kiln.ir import ShapedArray
-from kiln.primitives import impl_rules, primitive, shape_rules
+from kiln.primitives import aval_of, bind, impl_rules, jvp_rules, primitive, shape_rules, transpose_rules
 
 
 def _check_axes(name, x, axes):
@@ -61,6 +61,44 @@ reduce_and_p = _reduction("reduce_and", np.all, bool_out=True)
 reduce_or_p = _reduction("reduce_or", np.any, bool_out=True)
 
 
+def _kept_dims(ndim, axes):
+    return tuple(d for d in range(ndim) if d not in axes)
+
+
+def _expand_back(y, shape, axes):
+    from kiln.lax.structural import broadcast_in_dim_p
+    return bind(broadcast_in_dim_p, y, shape=tuple(shape), broadcast_dimensions=_kept_dims(len(shape), axes))
+
+
+def _reduce_sum_jvp(primals, tangents, *, axes):
+    (x,), (t,) = primals, tangents
+    return [bind(reduce_sum_p, x, axes=axes)], [bind(reduce_sum_p, t, axes=axes)]
+
+
+def _reduce_sum_transpose(ct, x, *, axes):
+    return [_expand_back(ct, x.aval.shape, axes)]
+
+
+def _extremum_jvp(prim):
+    # The tangent is the mean of the tangents at the positions that attain the extremum.
+    def rule(primals, tangents, *, axes):
+        from kiln.lax.elementwise import convert_element_type_p, div_p, eq_p, mul_p
+        (x,), (t,) = primals, tangents
+        y = bind(prim, x, axes=axes)
+        shape = aval_of(x).shape
+        hit = bind(convert_element_type_p, bind(eq_p, x, _expand_back(y, shape, axes)),
+                   new_dtype=aval_of(x).dtype, weak_type=False)
+        picked = bind(reduce_sum_p, bind(mul_p, t, hit), axes=axes)
+        return [y], [bind(div_p, picked, bind(reduce_sum_p, hit, axes=axes))]
+    return rule
+
+
+jvp_rules[reduce_sum_p] = _reduce_sum_jvp
+transpose_rules[reduce_sum_p] = _reduce_sum_transpose
+jvp_rules[reduce_max_p] = _extremum_jvp(reduce_max_p)
+jvp_rules[reduce_min_p] = _extremum_jvp(reduce_min_p)
+
+
 # ---------------------------------------------------------------------------- argmax / argmin
 def _arg_reduction(name, np_fn):
     p = primitive(name)
@@ -82,6 +120,16 @@ def _arg_reduction(name, np_fn):
 
 argmax_p = _arg_reduction("argmax", np.argmax)
 argmin_p = _arg_reduction("argmin", np.argmin)
+
+
+def _integer_result_jvp(prim):
+    def rule(primals, tangents, **params):
+        return [bind(prim, *primals, **params)], [None]
+    return rule
+
+
+jvp_rules[argmax_p] = _integer_result_jvp(argmax_p)
+jvp_rules[argmin_p] = _integer_result_jvp(argmin_p)
 
 
 # ---------------------------------------------------------------------------- cumulative
@@ -108,6 +156,15 @@ cummax_p = _cumulative("cummax", lambda x, axis: np.maximum.accumulate(x, axis=a
 cummin_p = _cumulative("cummin", lambda x, axis: np.minimum.accumulate(x, axis=axis))
 
 
+def _cumsum_jvp(primals, tangents, *, axis, reverse=False):
+    (x,), (t,) = primals, tangents
+    return [bind(cumsum_p, x, axis=axis, reverse=reverse)], [bind(cumsum_p, t, axis=axis, reverse=reverse)]
+
+
+jvp_rules[cumsum_p] = _cumsum_jvp
+transpose_rules[cumsum_p] = lambda ct, x, *, axis, reverse=False: [bind(cumsum_p, ct, axis=axis, reverse=not reverse)]
+
+
 # ---------------------------------------------------------------------------- sort
 sort_p = primitive("sort", multiple_results=True)
 
@@ -130,6 +187,20 @@ def _sort_impl(*operands, dimension, is_stable, num_keys):
 
 shape_rules[sort_p] = _sort_shape
 impl_rules[sort_p] = _sort_impl
+
+
+def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
+    # Sort an iota alongside to learn the permutation, then permute the tangents with it.
+    from kiln.lax.structural import iota_p
+    shape = aval_of(primals[0]).shape
+    index = bind(iota_p, dtype=np.dtype(np.int32), shape=shape, dimension=dimension)
+    *outs, perm = bind(sort_p, *primals, index, dimension=dimension, is_stable=is_stable, num_keys=num_keys)
+    import kiln.numpy as knp
+    touts = [None if t is None else knp.take_along_axis(t, perm, axis=dimension) for t in tangents]
+    return outs, touts
+
+
+jvp_rules[sort_p] = _sort_jvp
 
 
 # ---------------------------------------------------------------------------- dot_general
@@ -174,3 +245,55 @@ def _dot_general_impl(x, y, *, dimension_numbers, preferred_element_type=None):
 
 shape_rules[dot_general_p] = _dot_general_shape
 impl_rules[dot_general_p] = _dot_general_impl
+
+
+def _dot_general_jvp(primals, tangents, *, dimension_numbers, preferred_element_type=None):
+    x, y = primals
+    tx, ty = tangents
+    params = dict(dimension_numbers=dimension_numbers, preferred_element_type=preferred_element_type)
+    out = bind(dot_general_p, x, y, **params)
+    terms = [bind(dot_general_p, tx, y, **params) if tx is not None else None,
+             bind(dot_general_p, x, ty, **params) if ty is not None else None]
+    terms = [t for t in terms if t is not None]
+    from kiln.lax.elementwise import add_p
+    return [out], [terms[0] if len(terms) == 1 else bind(add_p, *terms)]
+
+
+def _transpose_operand(ct, other, ct_batch, ct_free_other, other_batch, other_free, result_axes, ndim):
+    """ct contracted with `other` over `other`'s free dims, laid out as the linear operand."""
+    from kiln.lax.structural import transpose_p
+    dn = ((tuple(ct_free_other), tuple(other_free)), (tuple(ct_batch), tuple(other_batch)))
+    dtype = aval_of(ct).dtype
+    out = bind(dot_general_p, ct, other, dimension_numbers=dn, preferred_element_type=dtype)
+    perm = tuple(int(i) for i in np.argsort(result_axes))
+    return out if perm == tuple(range(ndim)) else bind(transpose_p, out, permutation=perm)
+
+
+def _dot_general_transpose(ct, x, y, *, dimension_numbers, preferred_element_type=None):
+    from kiln.passes.transpose import is_linear
+    (lc, rc), (lb, rb) = dimension_numbers
+    x_aval = x.aval if is_linear(x) else aval_of(x)
+    y_aval = y.aval if is_linear(y) else aval_of(y)
+    x_free = [i for i in range(x_aval.ndim) if i not in lc and i not in lb]
+    y_free = [i for i in range(y_aval.ndim) if i not in rc and i not in rb]
+    nb = len(lb)
+    ct_b = list(range(nb))
+    ct_xf = list(range(nb, nb + len(x_free)))
+    ct_yf = list(range(nb + len(x_free), nb + len(x_free) + len(y_free)))
+    ct_x = ct_y = None
+    if is_linear(x) and is_linear(y):
+        raise NotImplementedError("kiln: transpose of dot_general of two linear values (not linear)")
+    if is_linear(x):
+        # Result axes: batch, x's free dims, then y's contracting dims in y's order (-> lc).
+        order = np.argsort(rc)
+        result_axes = list(lb) + x_free + [lc[k] for k in order]
+        ct_x = _transpose_operand(ct, y, ct_b, ct_yf, rb, y_free, result_axes, x_aval.ndim)
+    if is_linear(y):
+        order = np.argsort(lc)
+        result_axes = list(rb) + y_free + [rc[k] for k in order]
+        ct_y = _transpose_operand(ct, x, ct_b, ct_xf, lb, x_free, result_axes, y_aval.ndim)
+    return [ct_x, ct_y]
+
+
+jvp_rules[dot_general_p] = _dot_general_jvp
+transpose_rules[dot_general_p] = _dot_general_transpose

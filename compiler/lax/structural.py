@@ -8,7 +8,33 @@ from __future__ import annotations
 import numpy as np
 
 from kiln.ir import ShapedArray
-from kiln.primitives import impl_rules, primitive, shape_rules
+from kiln.primitives import aval_of, bind, impl_rules, jvp_rules, primitive, shape_rules, transpose_rules
+
+
+def _linear(prim, transpose):
+    """Register a primitive that is linear in its array operands (params static)."""
+    def jvp(primals, tangents, **params):
+        out = bind(prim, *primals, **params)
+        if all(t is None for t in tangents):
+            return [out], [None]
+        from kiln.passes.jvp import instantiate
+        ts = [instantiate(t, aval_of(x)) if _is_float(x) else x for t, x in zip(tangents, primals)]
+        return [out], [bind(prim, *ts, **params)]
+    jvp_rules[prim] = jvp
+    transpose_rules[prim] = transpose
+
+
+def _is_float(x) -> bool:
+    return aval_of(x).dtype.kind in "fc"
+
+
+def _undefined(x) -> bool:
+    from kiln.passes.transpose import is_linear
+    return is_linear(x)
+
+
+def _zeros(shape, dtype):
+    return bind(broadcast_in_dim_p, np.zeros((), dtype), shape=tuple(shape), broadcast_dimensions=())
 
 
 def _fail(name, message):
@@ -42,6 +68,17 @@ def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions):
 shape_rules[broadcast_in_dim_p] = _broadcast_in_dim_shape
 impl_rules[broadcast_in_dim_p] = _broadcast_in_dim_impl
 
+
+def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions):
+    from kiln.lax.reductions import reduce_sum_p
+    new_dims = tuple(d for d in range(len(shape)) if d not in broadcast_dimensions)
+    stretched = tuple(d for d, size in zip(broadcast_dimensions, x.aval.shape) if size == 1 and shape[d] != 1)
+    summed = bind(reduce_sum_p, ct, axes=tuple(sorted(new_dims + stretched)))
+    return [bind(reshape_p, summed, new_sizes=x.aval.shape)]
+
+
+_linear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
+
 # ---------------------------------------------------------------------------- reshape
 reshape_p = primitive("reshape")
 
@@ -55,6 +92,7 @@ def _reshape_shape(x, *, new_sizes):
 
 shape_rules[reshape_p] = _reshape_shape
 impl_rules[reshape_p] = lambda x, *, new_sizes: [x.reshape(new_sizes)]
+_linear(reshape_p, lambda ct, x, *, new_sizes: [bind(reshape_p, ct, new_sizes=x.aval.shape)])
 
 # ---------------------------------------------------------------------------- transpose
 transpose_p = primitive("transpose")
@@ -69,6 +107,8 @@ def _transpose_shape(x, *, permutation):
 
 shape_rules[transpose_p] = _transpose_shape
 impl_rules[transpose_p] = lambda x, *, permutation: [np.transpose(x, permutation)]
+_linear(transpose_p, lambda ct, x, *, permutation: [
+    bind(transpose_p, ct, permutation=tuple(int(i) for i in np.argsort(permutation)))])
 
 # ---------------------------------------------------------------------------- rev
 rev_p = primitive("rev")
@@ -82,6 +122,7 @@ def _rev_shape(x, *, dimensions):
 
 shape_rules[rev_p] = _rev_shape
 impl_rules[rev_p] = lambda x, *, dimensions: [np.flip(x, dimensions) if dimensions else x]
+_linear(rev_p, lambda ct, x, *, dimensions: [bind(rev_p, ct, dimensions=dimensions)])
 
 # ---------------------------------------------------------------------------- slice
 slice_p = primitive("slice")
@@ -104,6 +145,20 @@ def _slice_impl(x, *, start_indices, limit_indices, strides):
 
 shape_rules[slice_p] = _slice_shape
 impl_rules[slice_p] = _slice_impl
+
+
+def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
+    out_shape = aval_of(ct).shape
+    config = []
+    for lo, n, st, size in zip(start_indices, out_shape, strides, x.aval.shape):
+        used = lo + (n - 1) * st + 1 if n else lo
+        config.append((lo, size - used, st - 1) if n else (0, 0, 0))
+    if any(n == 0 for n in out_shape):
+        return [_zeros(x.aval.shape, x.aval.dtype)]
+    return [bind(pad_p, ct, np.zeros((), x.aval.dtype), padding_config=tuple(config))]
+
+
+_linear(slice_p, _slice_transpose)
 
 # ---------------------------------------------------------------------------- pad
 pad_p = primitive("pad")
@@ -141,6 +196,24 @@ def _pad_impl(x, padding_value, *, padding_config):
 shape_rules[pad_p] = _pad_shape
 impl_rules[pad_p] = _pad_impl
 
+
+def _pad_transpose(ct, x, padding_value, *, padding_config):
+    from kiln.lax.reductions import reduce_sum_p
+    # Undo the edges (negative padding crops), then take every (interior+1)-th element.
+    unpadded = bind(pad_p, ct, np.zeros((), aval_of(ct).dtype),
+                    padding_config=tuple((-lo, -hi, 0) for lo, hi, _ in padding_config))
+    shape = aval_of(unpadded).shape
+    ct_x = bind(slice_p, unpadded, start_indices=(0,) * len(shape), limit_indices=shape,
+                strides=tuple(interior + 1 for _, _, interior in padding_config))
+    ct_value = None
+    if _undefined(padding_value):
+        axes = tuple(range(len(aval_of(ct).shape)))
+        ct_value = bind(reduce_sum_p, ct, axes=axes) - bind(reduce_sum_p, ct_x, axes=axes)
+    return [ct_x if _undefined(x) else None, ct_value]
+
+
+_linear(pad_p, _pad_transpose)
+
 # ---------------------------------------------------------------------------- concatenate
 concatenate_p = primitive("concatenate")
 
@@ -161,6 +234,24 @@ def _concatenate_shape(*xs, dimension):
 
 shape_rules[concatenate_p] = _concatenate_shape
 impl_rules[concatenate_p] = lambda *xs, dimension: [np.concatenate(xs, axis=dimension)]
+
+
+def _concatenate_transpose(ct, *xs, dimension):
+    shape = aval_of(ct).shape
+    out, start = [], 0
+    for x in xs:
+        size = aval_of(x).shape[dimension] if not _undefined(x) else x.aval.shape[dimension]
+        if _undefined(x):
+            starts = tuple(start if d == dimension else 0 for d in range(len(shape)))
+            limits = tuple(start + size if d == dimension else n for d, n in enumerate(shape))
+            out.append(bind(slice_p, ct, start_indices=starts, limit_indices=limits, strides=(1,) * len(shape)))
+        else:
+            out.append(None)
+        start += size
+    return out
+
+
+_linear(concatenate_p, _concatenate_transpose)
 
 # ---------------------------------------------------------------------------- iota
 iota_p = primitive("iota")
@@ -227,3 +318,39 @@ shape_rules[dynamic_slice_p] = _dynamic_slice_shape
 impl_rules[dynamic_slice_p] = _dynamic_slice_impl
 shape_rules[dynamic_update_slice_p] = _dynamic_update_slice_shape
 impl_rules[dynamic_update_slice_p] = _dynamic_update_slice_impl
+
+
+def _dynamic_slice_jvp(primals, tangents, *, slice_sizes):
+    x, *starts = primals
+    out = bind(dynamic_slice_p, x, *starts, slice_sizes=slice_sizes)
+    t = tangents[0]
+    return [out], [None if t is None else bind(dynamic_slice_p, t, *starts, slice_sizes=slice_sizes)]
+
+
+def _dynamic_slice_transpose(ct, x, *starts, slice_sizes):
+    zeros = _zeros(x.aval.shape, x.aval.dtype)
+    return [bind(dynamic_update_slice_p, zeros, ct, *starts)] + [None] * len(starts)
+
+
+def _dynamic_update_slice_jvp(primals, tangents):
+    x, update, *starts = primals
+    out = bind(dynamic_update_slice_p, x, update, *starts)
+    tx, tu = tangents[0], tangents[1]
+    if tx is None and tu is None:
+        return [out], [None]
+    from kiln.passes.jvp import instantiate
+    tx, tu = instantiate(tx, aval_of(x)), instantiate(tu, aval_of(update))
+    return [out], [bind(dynamic_update_slice_p, tx, tu, *starts)]
+
+
+def _dynamic_update_slice_transpose(ct, x, update, *starts):
+    u_aval = update.aval if _undefined(update) else aval_of(update)
+    ct_x = bind(dynamic_update_slice_p, ct, _zeros(u_aval.shape, u_aval.dtype), *starts) if _undefined(x) else None
+    ct_u = bind(dynamic_slice_p, ct, *starts, slice_sizes=u_aval.shape) if _undefined(update) else None
+    return [ct_x, ct_u] + [None] * len(starts)
+
+
+jvp_rules[dynamic_slice_p] = _dynamic_slice_jvp
+transpose_rules[dynamic_slice_p] = _dynamic_slice_transpose
+jvp_rules[dynamic_update_slice_p] = _dynamic_update_slice_jvp
+transpose_rules[dynamic_update_slice_p] = _dynamic_update_slice_transpose
