@@ -18,7 +18,7 @@ import numpy as np
 from kiln.driver import abstractify
 from kiln.interpret import inline
 from kiln.ir import ShapedArray
-from kiln.passes import run_passes
+from kiln.passes import CLEANUP, run_passes
 from kiln.passes.jvp import jvp_program
 from kiln.passes.partial_eval import split_linear
 from kiln.passes.transpose import transpose_program
@@ -91,8 +91,8 @@ class VJP:
         jvp = jvp_program(program, diff_mask)
         n_out = len(program.outputs)
         split = split_linear(jvp, n_out, sum(diff_mask))
-        self.known = run_passes(split.known, ["dce"])
-        self.backward = run_passes(transpose_program(split.linear, split.n_residuals), ["dce"])
+        self.known = run_passes(split.known, CLEANUP)
+        self.backward = run_passes(transpose_program(split.linear, split.n_residuals), CLEANUP)
         self.n_out = n_out
         self.diff_mask = diff_mask
 
@@ -221,7 +221,7 @@ def jvp(fun, primals, tangents, has_aux=False):
                         f"{tree_structure(tuple(primals))} and {tree_structure(tuple(tangents))}")
     staging = Staging(fun, primals, name=getattr(fun, "__name__", "f"))
     mask = [i < len(staging.leaves) for i in range(len(staging.program.inputs))]
-    program = run_passes(jvp_program(staging.program, mask), ["dce"])
+    program = run_passes(jvp_program(staging.program, mask), CLEANUP)
     t_leaves = tree_flatten(tuple(tangents))[0]
     for t, v in zip(t_leaves, staging.program.inputs):
         t_aval = t.aval if isinstance(t, (Staged, Array)) else abstractify(t, "a tangent")
@@ -248,8 +248,8 @@ def _linearize(fun, primals):
     program = jvp_program(staging.program, mask)
     n = len(staging.program.outputs)
     split = split_linear(program, n, sum(mask))
-    known = run_passes(split.known, ["dce"])
-    linear = run_passes(split.linear, ["dce"])
+    known = run_passes(split.known, CLEANUP)
+    linear = run_passes(split.linear, CLEANUP)
     outs = inline(known, staging.values)
     residuals = outs[n:]
     in_tree = tree_structure(tuple(primals))

@@ -5,9 +5,13 @@ pass that breaks the IR is caught where it happens.
 """
 from __future__ import annotations
 
-from kiln.passes import dce, verify
+from kiln.passes import cse, dce, simplify, verify
 
-PASSES = {p.name: p for p in (dce,)}
+PASSES = {p.name: p for p in (simplify, cse, dce)}
+
+# What runs after staging and after differentiation: cheap, and makes gradients do only the
+# work they need.
+CLEANUP = ("simplify", "cse", "dce")
 
 
 def run_passes(program, names, check: bool = True):
