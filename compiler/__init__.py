@@ -10,13 +10,14 @@ from kiln.errors import CompileError
 from kiln import numpy, lax, nn, scipy, tree, tree_util  # noqa: F401  (numpy installs array methods)
 from kiln.api import jit, make_ir, make_jaxpr, show
 from kiln.batching import pmap, vmap
+from kiln.custom_derivatives import checkpoint, custom_jvp, custom_vjp, remat
 from kiln.ad import grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp
 from kiln.placement import block_until_ready, device_get, device_put, local_device_count
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "pmap", "vmap", "grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "value_and_grad", "vjp",
+    "checkpoint", "custom_jvp", "custom_vjp", "remat", "pmap", "vmap", "grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "value_and_grad", "vjp",
     "Array", "CompileError", "block_until_ready", "config", "default_backend", "device_count",
     "device_get", "device_put", "devices", "jit", "lax", "local_device_count", "local_devices",
     "make_ir", "make_jaxpr", "nn", "numpy", "scipy", "show", "tree", "tree_util",

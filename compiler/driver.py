@@ -24,7 +24,7 @@ from kiln.runtime.config import config
 from kiln.runtime.pytree import PyTreeDef, tree_flatten, tree_leaves, tree_unflatten
 from kiln.staging import Builder, Staged
 
-DEFAULT_PASSES = ("simplify", "cse", "dce")
+DEFAULT_PASSES = ("expand-calls", "simplify", "cse", "dce")
 
 
 def qualname(fn) -> str:

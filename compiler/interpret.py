@@ -7,7 +7,7 @@ an environment from variables to values, `read` and `write`.
 """
 from __future__ import annotations
 
-from kiln.ir import Literal, Program
+from kiln.ir import Literal, literal_value, Program
 from kiln.primitives import bind
 from kiln.staging import located
 
@@ -16,7 +16,7 @@ def inline(program: Program, args) -> list:
     env = {}
 
     def read(atom):
-        return atom.value if isinstance(atom, Literal) else env[atom]
+        return literal_value(atom) if isinstance(atom, Literal) else env[atom]
 
     for var, value in program.consts:
         env[var] = value

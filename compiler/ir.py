@@ -94,6 +94,12 @@ class Literal:
 Atom = Union[Var, Literal]
 
 
+def literal_value(lit: Literal):
+    """A literal as a 0-d kiln.Array, keeping its weak type when an equation is bound again."""
+    from kiln.runtime.array import Array
+    return Array(np.array(lit.value, dtype=lit.aval.dtype), lit.aval.weak_type)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Eqn:
     prim: Any  # kiln.primitives.Primitive

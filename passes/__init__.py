@@ -5,9 +5,9 @@ pass that breaks the IR is caught where it happens.
 """
 from __future__ import annotations
 
-from kiln.passes import cse, dce, simplify, verify
+from kiln.passes import cse, dce, expand_calls, simplify, verify
 
-PASSES = {p.name: p for p in (simplify, cse, dce)}
+PASSES = {p.name: p for p in (expand_calls, simplify, cse, dce)}
 
 # What runs after staging and after differentiation: cheap, and makes gradients do only the
 # work they need.

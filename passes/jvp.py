@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kiln.ir import Literal, Program, ShapedArray
+from kiln.ir import Literal, literal_value, Program, ShapedArray
 from kiln.primitives import bind, jvp_rules
 from kiln.staging import Builder, located
 
@@ -38,7 +38,7 @@ def jvp_eval(program: Program, primals, tangents):
     env, tenv = {}, {}
 
     def read(a):
-        return a.value if isinstance(a, Literal) else env[a]
+        return literal_value(a) if isinstance(a, Literal) else env[a]
 
     def read_t(a):
         return None if isinstance(a, Literal) else tenv.get(a)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiln.ir import Literal, Program, ShapedArray, Var
+from kiln.ir import Literal, literal_value, Program, ShapedArray, Var
 from kiln.passes.jvp import instantiate
 from kiln.primitives import transpose_rules
 from kiln.staging import Builder, located
@@ -54,7 +54,7 @@ def backward_pass(linear: Program, residuals, cts_out):
 
     def read(a):
         if isinstance(a, Literal):
-            return a.value
+            return literal_value(a)
         return known[a] if a in known else UndefinedPrimal(a.aval)
 
     for var, ct in zip(linear.outputs, cts_out):

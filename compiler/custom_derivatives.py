@@ -1,0 +1,259 @@
+"""custom_jvp, custom_vjp and checkpoint: functions whose derivative the user (or a memory
+budget) decides.
+
+Each is a call primitive holding staged sub-programs:
+
+- `custom_jvp_call(*args, program, jvp)`: `program` computes the function; its jvp rule
+  evaluates the user's `jvp` program (primals, tangents) -> (outs, tangent outs) instead of
+  differentiating `program`.
+- `custom_vjp_call(*args, program, fwd, bwd)`: its jvp rule runs `fwd` (outs and residuals) and
+  emits `custom_lin(residuals, tangents)`, a linear primitive whose transpose is `bwd`. As in
+  JAX, forward mode through a custom_vjp function is an error.
+- `checkpoint_call(*args, program)`: its tangent is one `checkpoint_jvp` equation that keeps
+  only the inputs as residuals; transposing it recomputes the rest (rematerialisation).
+
+Backends never see these: `passes/expand_calls.py` inlines the bodies before code generation.
+The leading `n_args` inputs are the function's arguments; the rest are captured values of
+enclosing functions, which are constants as far as these derivatives are concerned.
+"""
+from __future__ import annotations
+
+import functools
+
+from kiln.interpret import inline
+from kiln.passes.jvp import instantiate, jvp_program
+from kiln.primitives import (aval_of, bind, impl_rules, jvp_rules, primitive, shape_rules,
+                             transpose_rules)
+from kiln.runtime.pytree import tree_flatten, tree_unflatten
+from kiln.staging import current_builder
+
+expand_rules: dict = {}  # call primitive -> fn(*inputs, **params) -> outputs, for expand_calls
+
+
+def _stage(fun, args, name):
+    from kiln.ad import Staging
+    return Staging(fun, args, name=name)
+
+
+def _register_call(prim, body_param):
+    shape_rules[prim] = lambda *avals, **params: [v.aval for v in params[body_param].outputs]
+    expand_rules[prim] = lambda *ins, **params: inline(params[body_param], ins[:len(params[body_param].inputs)])
+    impl_rules[prim] = lambda *ins, **params: [
+        v._value if hasattr(v, "_value") else v for v in expand_rules[prim](*ins, **params)]
+
+
+class Rule:
+    """A user's derivative rule on flat lists of values. It is called only when differentiation
+    reaches the call, so a rule may call the very function it belongs to."""
+
+    def __init__(self, fn, name: str):
+        self.fn, self.name = fn, name
+
+    def __call__(self, *args):
+        return self.fn(*args)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+# ---------------------------------------------------------------------------- custom_jvp
+custom_jvp_call_p = primitive("custom_jvp_call", multiple_results=True)
+_register_call(custom_jvp_call_p, "program")
+
+
+def _custom_jvp_call_jvp(primals, tangents, *, program, rule, n_args):
+    args = primals[:n_args]
+    ts = [instantiate(t, aval_of(x)) for t, x in zip(tangents[:n_args], args)]
+    outs, t_outs = rule(list(args), ts)
+    t_outs = [instantiate(t, v.aval) for t, v in zip(t_outs, program.outputs)]
+    return outs, t_outs
+
+
+jvp_rules[custom_jvp_call_p] = _custom_jvp_call_jvp
+
+
+def _split_static(args, nondiff_argnums):
+    static = {i: args[i] for i in nondiff_argnums}
+    dyn = tuple(a for i, a in enumerate(args) if i not in static)
+
+    def with_static(d):
+        it = iter(d)
+        return [static[i] if i in static else next(it) for i in range(len(args))]
+    return static, dyn, with_static
+
+
+class custom_jvp:
+    """`@custom_jvp` then `@f.defjvp`: a function with a user-defined derivative."""
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.jvp = None
+
+    def defjvp(self, jvp, symbolic_zeros=False):
+        self.jvp = jvp
+        return jvp
+
+    def defjvps(self, *jvps):
+        def jvp(primals, tangents):
+            out = self(*primals)
+            terms = [rule(t, out, *primals) for rule, t in zip(jvps, tangents) if rule is not None]
+            return out, functools.reduce(lambda a, b: a + b, terms)
+        self.jvp = jvp
+
+    def __call__(self, *args):
+        if self.jvp is None:
+            raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__} using defjvp.")
+        if current_builder() is None:
+            return self.fun(*args)
+        static, dyn, with_static = _split_static(args, self.nondiff_argnums)
+        fun = _stage(lambda *d: self.fun(*with_static(d)), dyn, self.__name__)
+        leaves, args_tree = tree_flatten(dyn)
+
+        def flat_rule(primal_leaves, tangent_leaves):
+            primals = tree_unflatten(args_tree, primal_leaves)
+            tangents = tree_unflatten(args_tree, tangent_leaves)
+            if static:
+                out, t_out = self.jvp(*[static[i] for i in self.nondiff_argnums], primals, tangents)
+            else:
+                out, t_out = self.jvp(tuple(primals), tuple(tangents))
+            return tree_flatten(out)[0], tree_flatten(t_out)[0]
+
+        outs = bind(custom_jvp_call_p, *leaves, *fun.captures, program=fun.program,
+                    rule=Rule(flat_rule, getattr(self.jvp, "__name__", "jvp")), n_args=len(leaves))
+        return tree_unflatten(fun.out_tree, outs)
+
+
+# ---------------------------------------------------------------------------- custom_vjp
+custom_vjp_call_p = primitive("custom_vjp_call", multiple_results=True)
+custom_lin_p = primitive("custom_lin", multiple_results=True)
+_register_call(custom_vjp_call_p, "program")
+
+
+def _custom_vjp_call_jvp(primals, tangents, *, program, fwd, bwd, n_args):
+    args = primals[:n_args]
+    outs, residuals, res_tree = fwd(list(args))
+    ts = [instantiate(t, aval_of(x)) for t, x in zip(tangents[:n_args], args)]
+    t_outs = bind(custom_lin_p, *residuals, *ts, bwd=bwd, res_tree=res_tree, n_residuals=len(residuals),
+                  out_avals=tuple(v.aval for v in program.outputs))
+    return outs, t_outs
+
+
+def _custom_lin_transpose(cts, *inputs, bwd, res_tree, n_residuals, out_avals):
+    residuals = list(inputs[:n_residuals])
+    cts = [instantiate(ct, a) for ct, a in zip(cts, out_avals)]
+    ct_args = bwd(res_tree, residuals, cts)
+    linear = inputs[n_residuals:]
+    return [None] * n_residuals + [instantiate(ct, x.aval) for ct, x in zip(ct_args, linear)]
+
+
+def _custom_lin_impl(*inputs, **params):
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
+
+
+jvp_rules[custom_vjp_call_p] = _custom_vjp_call_jvp
+shape_rules[custom_lin_p] = lambda *avals, out_avals, **_: list(out_avals)
+impl_rules[custom_lin_p] = _custom_lin_impl
+transpose_rules[custom_lin_p] = _custom_lin_transpose
+
+
+class custom_vjp:
+    """`@custom_vjp` then `f.defvjp(fwd, bwd)`: a function with a user-defined reverse rule."""
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd = self.bwd = None
+
+    def defvjp(self, fwd, bwd, symbolic_zeros=False, optimize_remat=False):
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args):
+        if self.fwd is None:
+            raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__} using defvjp.")
+        if current_builder() is None:
+            return self.fun(*args)
+        static, dyn, with_static = _split_static(args, self.nondiff_argnums)
+        fun = _stage(lambda *d: self.fun(*with_static(d)), dyn, self.__name__)
+        leaves, args_tree = tree_flatten(dyn)
+        nondiff = [static[i] for i in self.nondiff_argnums]
+
+        def flat_fwd(primal_leaves):
+            out, res = self.fwd(*with_static(tree_unflatten(args_tree, primal_leaves)))
+            res_leaves, res_tree = tree_flatten(res)
+            return tree_flatten(out)[0], res_leaves, res_tree
+
+        def flat_bwd(res_tree, res_leaves, ct_leaves):
+            ct_args = self.bwd(*nondiff, tree_unflatten(res_tree, res_leaves),
+                               tree_unflatten(fun.out_tree, ct_leaves))
+            if not isinstance(ct_args, tuple) or len(ct_args) != len(dyn):
+                raise TypeError(f"Custom VJP bwd rule {getattr(self.bwd, '__name__', 'bwd')} must produce a "
+                                f"tuple of length equal to the number of primal inputs ({len(dyn)}), got "
+                                f"{ct_args!r:.80}")
+            return tree_flatten(ct_args, is_leaf=lambda x: x is None)[0]
+
+        outs = bind(custom_vjp_call_p, *leaves, *fun.captures, program=fun.program,
+                    fwd=Rule(flat_fwd, getattr(self.fwd, "__name__", "fwd")),
+                    bwd=Rule(flat_bwd, getattr(self.bwd, "__name__", "bwd")), n_args=len(leaves))
+        return tree_unflatten(fun.out_tree, outs)
+
+
+# ---------------------------------------------------------------------------- checkpoint
+checkpoint_call_p = primitive("checkpoint_call", multiple_results=True)
+checkpoint_jvp_p = primitive("checkpoint_jvp", multiple_results=True)
+_register_call(checkpoint_call_p, "program")
+
+
+def _checkpoint_call_jvp(primals, tangents, *, program):
+    outs = bind(checkpoint_call_p, *primals, program=program)
+    flags = tuple(t is not None for t in tangents)
+    ts = [t for t in tangents if t is not None]
+    t_outs = bind(checkpoint_jvp_p, *primals, *ts, program=jvp_program(program, flags), flags=flags)
+    return outs, t_outs
+
+
+def _checkpoint_jvp_shape(*avals, program, flags):
+    n = len(flags)
+    return [v.aval for v in program.outputs[len(program.outputs) // 2:]] if n else []
+
+
+def _checkpoint_jvp_transpose(cts, *inputs, program, flags):
+    # Recompute the primal part from the saved inputs, then transpose the linear part.
+    from kiln.passes.partial_eval import split_linear
+    from kiln.passes.transpose import backward_pass
+    n = len(flags)
+    primals = inputs[:n]
+    n_out = len(program.outputs) // 2
+    split = split_linear(program, n_out, sum(flags))
+    known = inline(split.known, list(primals))
+    residuals = known[n_out:]
+    tangent_avals = [v.aval for v in program.outputs[n_out:]]
+    cts = [instantiate(ct, a) for ct, a in zip(cts, tangent_avals)]
+    ct_ins = backward_pass(split.linear, residuals, cts)
+    return [None] * n + list(ct_ins)
+
+
+jvp_rules[checkpoint_call_p] = _checkpoint_call_jvp
+shape_rules[checkpoint_jvp_p] = _checkpoint_jvp_shape
+transpose_rules[checkpoint_jvp_p] = _checkpoint_jvp_transpose
+expand_rules[checkpoint_jvp_p] = lambda *ins, program, flags: inline(program, list(ins))[len(program.outputs) // 2:]
+impl_rules[checkpoint_jvp_p] = lambda *ins, **params: [
+    v._value if hasattr(v, "_value") else v for v in expand_rules[checkpoint_jvp_p](*ins, **params)]
+
+
+def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=()):
+    """`kiln.checkpoint(f)` (alias `remat`): reverse mode saves only f's inputs and recomputes
+    the rest of f when the backward pass needs it."""
+    @functools.wraps(fun)
+    def remat(*args):
+        if current_builder() is None:
+            return fun(*args)
+        staging = _stage(fun, args, getattr(fun, "__name__", "f"))
+        outs = bind(checkpoint_call_p, *staging.values, program=staging.program)
+        return tree_unflatten(staging.out_tree, outs)
+    return remat
+
+
+remat = checkpoint

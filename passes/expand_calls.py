@@ -1,0 +1,36 @@
+"""Inline call primitives (custom_jvp_call, custom_vjp_call, checkpoint_call, ...).
+
+They exist so that differentiation can see a function's custom rule; backends only need the
+body. Each call primitive registers an expansion in `kiln.custom_derivatives.expand_rules`.
+"""
+from __future__ import annotations
+
+from kiln.ir import Literal, literal_value, Program
+from kiln.primitives import bind
+from kiln.staging import Builder, located
+
+name = "expand-calls"
+
+
+def run(program: Program) -> Program:
+    from kiln.custom_derivatives import expand_rules
+    if not any(eqn.prim in expand_rules for eqn in program.eqns):
+        return program
+    with Builder("expand") as b:
+        env = {v: b.new_input(v.aval) for v in program.inputs}
+        env.update(program.consts)
+
+        def read(a):
+            return literal_value(a) if isinstance(a, Literal) else env[a]
+
+        for eqn in program.eqns:
+            ins = [read(a) for a in eqn.inputs]
+            with located(eqn.loc):
+                if eqn.prim in expand_rules:
+                    outs = expand_rules[eqn.prim](*ins, **eqn.params)
+                else:
+                    outs = bind(eqn.prim, *ins, **eqn.params)
+                    outs = outs if eqn.prim.multiple_results else [outs]
+            env.update(zip(eqn.outputs, outs))
+        result = b.build([read(v) for v in program.outputs])
+    return result
