@@ -36,7 +36,7 @@ class Staging:
         kwargs = kwargs or {}
         from kiln.frontend.operators import staging_target
         leaves, self.in_tree = tree_flatten((tuple(args), kwargs))
-        avals = [leaf.aval if isinstance(leaf, Staged) else abstractify(leaf, f"an argument of {name}")
+        avals = [leaf.aval if isinstance(leaf, Staged) else _aval_of(leaf, f"an argument of {name}")
                  for leaf in leaves]
         with Builder(name) as b:
             staged = [b.new_input(a) for a in avals]
@@ -55,6 +55,15 @@ class Staging:
     def arg_leaf_range(self, i: int) -> range:
         start = sum(self.n_args[:i])
         return range(start, start + self.n_args[i])
+
+
+def _aval_of(x, what: str) -> ShapedArray:
+    if isinstance(x, (Staged, Array)):
+        return x.aval
+    try:
+        return abstractify(x)
+    except TypeError as e:
+        raise TypeError(f"{what} {e}") from None
 
 
 def _diff_mask(staging: Staging, argnums, who: str) -> list[bool]:
@@ -224,7 +233,7 @@ def jvp(fun, primals, tangents, has_aux=False):
     program = run_passes(jvp_program(staging.program, mask), CLEANUP)
     t_leaves = tree_flatten(tuple(tangents))[0]
     for t, v in zip(t_leaves, staging.program.inputs):
-        t_aval = t.aval if isinstance(t, (Staged, Array)) else abstractify(t, "a tangent")
+        t_aval = t.aval if isinstance(t, (Staged, Array)) else _aval_of(t, "a tangent")
         if t_aval.shape != v.aval.shape:
             raise ValueError(f"jvp: tangent of shape {t_aval.shape} for a primal of shape {v.aval.shape}")
     t_leaves = [_cast_like(t, v.aval) for t, v in zip(t_leaves, staging.program.inputs)]
@@ -290,10 +299,10 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
         out_leaves, out_tree = tree_flatten(out)
         per_out = []
         for y in out_leaves:
-            aval = y.aval if isinstance(y, (Staged, Array)) else abstractify(y, "an output")
+            aval = y.aval if isinstance(y, (Staged, Array)) else _aval_of(y, "an output")
             rows = []
             for e in _std_basis(aval):
-                seeds = [e if z is y else _seed(z.aval if hasattr(z, "aval") else abstractify(z, "an output"), 0)
+                seeds = [e if z is y else _seed(z.aval if hasattr(z, "aval") else _aval_of(z, "an output"), 0)
                          for z in out_leaves]
                 rows.append(pullback(tree_unflatten(out_tree, seeds)))
             per_arg = []
@@ -334,13 +343,13 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
             x_leaves, x_tree = tree_flatten(x)
             per_leaf = []
             for j, xl in enumerate(x_leaves):
-                aval = xl.aval if isinstance(xl, (Staged, Array)) else abstractify(xl, "an argument")
+                aval = xl.aval if isinstance(xl, (Staged, Array)) else _aval_of(xl, "an argument")
                 columns = []
                 for e in _std_basis(aval):
                     tangents = []
                     for kk, xx in enumerate(diff):
                         leaves_t = [e if (kk == k and jj == j) else
-                                    _seed(l.aval if hasattr(l, "aval") else abstractify(l, "an argument"), 0)
+                                    _seed(l.aval if hasattr(l, "aval") else _aval_of(l, "an argument"), 0)
                                     for jj, l in enumerate(tree_flatten(xx)[0])]
                         tangents.append(tree_unflatten(tree_flatten(xx)[1], leaves_t))
                     _, t_out = jvp(partial_fun, diff, tuple(tangents))
