@@ -1,7 +1,8 @@
 """Algebraic simplification: drop equations that compute nothing new.
 
 Rewrites `x * 1`, `1 * x`, `x + 0`, `0 + x`, `x - 0`, `x / 1`, `--x`, and casts, reshapes,
-transposes and broadcasts to what the value already is. A constant is a literal or a
+transposes and broadcasts to what the value already is. (stop_gradient stays: a program may
+still be differentiated again.) A constant is a literal or a
 broadcast of one (reverse mode seeds cotangents that way). A rewrite happens only when the
 replacement has exactly the equation's output type, so weak types and dtypes are kept.
 """
@@ -67,7 +68,7 @@ def run(program: Program) -> Program:
             if new is not None and new.aval == out.aval:
                 subst[out] = new
                 continue
-            if eqn.prim.name == "broadcast_in_dim" and isinstance(inputs[0], Literal):
+            if eqn.prim.name in ("broadcast_in_dim", "reshape") and isinstance(inputs[0], Literal):
                 constants[out] = np.asarray(inputs[0].value).item()
         new_eqn = replace(eqn, inputs=inputs) if inputs != eqn.inputs else eqn
         for v in eqn.outputs:

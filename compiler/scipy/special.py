@@ -39,22 +39,26 @@ def multigammaln(a, d):
 
 
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
+    from kiln.lax import stop_gradient
     if b is not None:
         a, b = promote_inexact(a, b)
     else:
         (a,) = promote_inexact(a)
+    # The shift by the maximum cancels out of the value, so it carries no gradient: without
+    # stop_gradient, reverse mode would differentiate reduce_max for nothing.
     top = knp.max(a, axis, keepdims=True)
-    top = knp.where(knp.isfinite(top), top, 0)
+    top = stop_gradient(knp.where(knp.isfinite(top), top, 0))
     exps = knp.exp(a - top)
     if b is not None:
         exps = exps * b
     total = knp.sum(exps, axis, keepdims=True)
-    sign = knp.sign(total)
-    out = knp.log(knp.abs(total)) + top
+    signed = b is not None or return_sign  # only weights can make the sum negative
+    out = knp.log(knp.abs(total) if signed else total) + top
+    sign = knp.sign(total) if signed else None
     if not keepdims:
         axes = tuple(range(a.ndim)) if axis is None else axis
         out = knp.squeeze(out, axes)
-        sign = knp.squeeze(sign, axes)
+        sign = knp.squeeze(sign, axes) if signed else None
     return (out, sign) if return_sign else out
 
 
