@@ -98,22 +98,34 @@ class _Emitter:
         params = [cst.Param(self.name(v)) for v, _ in p.consts] + [cst.Param(self.name(v)) for v in p.inputs]
         body, last_line = [], None
         for eqn in p.eqns:
-            stmt = self.equation(eqn)
+            stmts = self.equation(eqn)
             line = (eqn.loc.file, eqn.loc.line) if eqn.loc else None
             if line is not None and line != last_line:
-                stmt = stmt.with_changes(leading_lines=[cst.EmptyLine(comment=cst.Comment(_comment(eqn.loc)))])
+                comment = [cst.EmptyLine(comment=cst.Comment(_comment(eqn.loc)))]
+                stmts[0] = stmts[0].with_changes(leading_lines=comment)
                 last_line = line
-            body.append(stmt)
+            body.extend(stmts)
         outs = [cst.Element(self.name(v)) for v in p.outputs]
         if len(outs) == 1:
             outs = [cst.Element(outs[0].value, comma=cst.Comma())]
         body.append(cst.SimpleStatementLine([cst.Return(cst.Tuple(outs))]))
         return cst.FunctionDef(cst.Name(self.fn_name), cst.Parameters(params), cst.IndentedBlock(body))
 
-    def equation(self, eqn) -> cst.SimpleStatementLine:
+    def equation(self, eqn) -> list:
+        """The statements for one equation: nested defs for its sub-programs, then the call."""
         args = [cst.Arg(self.name(a)) for a in eqn.inputs]
+        defs = []
         for key, value in eqn.params.items():
-            args.append(cst.Arg(value_expr(value), keyword=cst.Name(key),
+            if isinstance(value, Program) or (isinstance(value, tuple) and value
+                                              and all(isinstance(v, Program) for v in value)):
+                fns = [self.nested(key, v) for v in (value if isinstance(value, tuple) else (value,))]
+                defs.extend(fns)
+                names = [cst.Element(f.name) for f in fns]
+                expr = fns[0].name if isinstance(value, Program) else cst.Tuple(
+                    names if len(names) > 1 else [cst.Element(names[0].value, comma=cst.Comma())])
+            else:
+                expr = value_expr(value)
+            args.append(cst.Arg(expr, keyword=cst.Name(key),
                                 equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
         call = cst.Call(cst.Name(py_name(eqn.prim.name)), args)
         outs = [self.name(v) for v in eqn.outputs]
@@ -121,7 +133,14 @@ class _Emitter:
             target = cst.Tuple([cst.Element(o) for o in outs]) if outs else cst.Name("_")
         else:
             target = outs[0]
-        return cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], call)])
+        return defs + [cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], call)])]
+
+    def nested(self, key: str, program: Program) -> cst.FunctionDef:
+        """A sub-program as a nested function (its own scope, so its own names)."""
+        self.nested_count = getattr(self, "nested_count", 0) + 1
+        if program.consts:
+            raise TypeError("kiln reference backend: sub-programs take their constants as operands")
+        return _Emitter(program, f"{key}_{self.nested_count}").function()
 
 
 def _comment(loc) -> str:

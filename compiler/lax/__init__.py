@@ -6,18 +6,22 @@ the array's dtype, as weakly typed values do in JAX); otherwise operands must ag
 """
 from __future__ import annotations
 
+import builtins  # `max`, `min`, `abs` and `round` below are kiln.lax's
+
 import numpy as np
 
 from kiln.lax.elementwise import *  # noqa: F401,F403  (the *_p primitives)
 from kiln.lax.elementwise import convert_element_type
 from kiln.lax import elementwise as _ew
 from kiln.lax.indexing import gather_p, scatter_p  # noqa: F401
+from kiln.lax.control_flow import cond, cond_p, fori_loop, map, scan, scan_p, switch, while_loop, while_p  # noqa: F401
 from kiln.lax.reductions import *  # noqa: F401,F403
 from kiln.lax import reductions as _red
 from kiln.lax.structural import *  # noqa: F401,F403
 from kiln.lax import structural as _st
 from kiln.primitives import aval_of, bind
 from kiln.runtime import dtypes
+from kiln.runtime.array import Array
 
 
 def _unary_fn(p):
@@ -28,8 +32,9 @@ def _unary_fn(p):
 
 
 def _scalar_like(x, other):
+    """A Python scalar next to an array takes the array's dtype, weakly typed (as in JAX)."""
     if isinstance(x, (bool, int, float, complex)) and not isinstance(other, (bool, int, float, complex)):
-        return np.asarray(x, dtype=aval_of(other).dtype)
+        return Array(np.asarray(x, dtype=aval_of(other).dtype), weak_type=True)
     return x
 
 
@@ -105,13 +110,13 @@ def rev(operand, dimensions):
 
 def slice(operand, start_indices, limit_indices, strides=None):
     strides = tuple(strides) if strides is not None else (1,) * len(start_indices)
-    return bind(_st.slice_p, operand, start_indices=tuple(map(int, start_indices)),
-                limit_indices=tuple(map(int, limit_indices)), strides=tuple(map(int, strides)))
+    return bind(_st.slice_p, operand, start_indices=tuple(builtins.map(int, start_indices)),
+                limit_indices=tuple(builtins.map(int, limit_indices)), strides=tuple(builtins.map(int, strides)))
 
 
 def pad(operand, padding_value, padding_config):
     return bind(_st.pad_p, operand, _scalar_like(padding_value, operand),
-                padding_config=tuple(tuple(map(int, c)) for c in padding_config))
+                padding_config=tuple(tuple(builtins.map(int, c)) for c in padding_config))
 
 
 def concatenate(operands, dimension):
@@ -123,7 +128,7 @@ def iota(dtype, size):
 
 
 def broadcasted_iota(dtype, shape, dimension):
-    return bind(_st.iota_p, dtype=dtypes.canonicalize_dtype(dtype), shape=tuple(map(int, shape)),
+    return bind(_st.iota_p, dtype=dtypes.canonicalize_dtype(dtype), shape=tuple(builtins.map(int, shape)),
                 dimension=int(dimension))
 
 
@@ -132,17 +137,17 @@ def _index_scalar(i):
 
 
 def dynamic_slice(operand, start_indices, slice_sizes):
-    return bind(_st.dynamic_slice_p, operand, *map(_index_scalar, start_indices),
-                slice_sizes=tuple(map(int, slice_sizes)))
+    return bind(_st.dynamic_slice_p, operand, *builtins.map(_index_scalar, start_indices),
+                slice_sizes=tuple(builtins.map(int, slice_sizes)))
 
 
 def dynamic_update_slice(operand, update, start_indices):
-    return bind(_st.dynamic_update_slice_p, operand, update, *map(_index_scalar, start_indices))
+    return bind(_st.dynamic_update_slice_p, operand, update, *builtins.map(_index_scalar, start_indices))
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
     (lc, rc), (lb, rb) = dimension_numbers
-    dn = ((tuple(map(int, lc)), tuple(map(int, rc))), (tuple(map(int, lb)), tuple(map(int, rb))))
+    dn = ((tuple(builtins.map(int, lc)), tuple(builtins.map(int, rc))), (tuple(builtins.map(int, lb)), tuple(builtins.map(int, rb))))
     pet = None if preferred_element_type is None else dtypes.canonicalize_dtype(preferred_element_type)
     return bind(_red.dot_general_p, lhs, rhs, dimension_numbers=dn, preferred_element_type=pet)
 
@@ -189,7 +194,7 @@ def cummin(operand, axis=0, reverse=False):
 def sort(operand, dimension=-1, is_stable=True, num_keys=1):
     operands = tuple(operand) if isinstance(operand, (tuple, list)) else (operand,)
     ndim = len(aval_of(operands[0]).shape)
-    outs = bind(_red.sort_p, *operands, dimension=int(dimension) % max(ndim, 1),
+    outs = bind(_red.sort_p, *operands, dimension=int(dimension) % builtins.max(ndim, 1),
                 is_stable=bool(is_stable), num_keys=int(num_keys))
     return tuple(outs) if isinstance(operand, (tuple, list)) else outs[0]
 
