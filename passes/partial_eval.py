@@ -53,6 +53,15 @@ def split_linear(program: Program, n_primal_outs: int, n_tangents: int) -> Split
         need(a)
 
     primal_outs = program.outputs[:n_primal_outs]
+    for out in primal_outs:
+        if isinstance(out, Var) and out in linear_vars:
+            eqn = next(e for e in linear_eqns if out in e.outputs)
+            where = f" (staged at {eqn.loc})" if eqn.loc else ""
+            raise NotImplementedError(
+                f"kiln: reverse-mode differentiation through `{eqn.prim}`{where} is not supported yet: "
+                "its primal results depend on tangents. For a while loop the trip count depends on the "
+                "data and the backward pass needs a tape of the carries; use forward mode (jvp, jacfwd) "
+                "or a static trip count (fori_loop with static bounds, scan)")
     known = Program(program.inputs[:n_primals], tuple(known_eqns), tuple(primal_outs) + tuple(residuals),
                     program.consts)
     linear = Program(tuple(residuals) + tuple(program.inputs[n_primals:]), tuple(linear_eqns),

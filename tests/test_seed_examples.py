@@ -270,7 +270,6 @@ def test_s000_pytree_flatten_and_map():
     np.testing.assert_array_equal(doubled_params.bias, [0.0, 2.0])
 
 
-@NEEDS_CONTROL_FLOW
 def test_s000_lax_cond():
     for x, expected in ((jnp.array(2.0), 3.0), (jnp.array(-2.0), -3.0)):
         # fragment: `x` in the seed is the 1e6-vector of the jit sample; cond needs a scalar
@@ -283,7 +282,6 @@ def test_s000_lax_cond():
         assert float(val) == expected
 
 
-@NEEDS_CONTROL_FLOW
 def test_s000_lax_scan():
     def scan_body(carry, x):
         # carry: accumulated state
@@ -300,7 +298,6 @@ def test_s000_lax_scan():
     np.testing.assert_array_equal(outputs, [2, 6, 12])
 
 
-@NEEDS_CONTROL_FLOW
 def test_s000_lax_while_loop():
     def cond_fun(val):
         return val < 10
@@ -314,7 +311,6 @@ def test_s000_lax_while_loop():
     assert int(result) == 10
 
 
-@NEEDS_CONTROL_FLOW
 def test_s000_lax_fori_loop():
     def body_fun(i, val):
         return val + i
@@ -515,7 +511,6 @@ def test_s001_random_block():
     np.testing.assert_array_equal(jax.random.key_data(kf), [2716826189, 292468403])
 
 
-@NEEDS_CONTROL_FLOW
 def test_s001_control_flow_block():
     from kiln import lax
 
@@ -687,7 +682,6 @@ def test_s001_appendix_vmap():
     np.testing.assert_array_equal(r2, [10, 11, 12])
 
 
-@NEEDS_CONTROL_FLOW
 def test_s001_appendix_lax_scan():
     from kiln import lax
 
@@ -819,7 +813,6 @@ def test_s002_random_key_pattern():
     assert_f32(jr.normal(noise_key, shape=(2,)), [0.6057640314102173, 0.7990440726280212])
 
 
-@NEEDS_CONTROL_FLOW
 def test_s002_scan_template():
     # fragment: update, compute_metric and init_state are not defined in the seed
     update = lambda s: s + 1.0
@@ -841,7 +834,6 @@ def test_s002_scan_template():
     assert_f32(history, 2.0 * np.arange(1, 1001))
 
 
-@NEEDS_CONTROL_FLOW
 def test_s002_cond_template():
     State = _s002_state_type()
 
@@ -1743,7 +1735,6 @@ def test_s004_static_argnums_loop():
     assert_f32(power_loop(jnp.array([1.0, 2.0]), 2), [1.0, 16.0])
 
 
-@NEEDS_CONTROL_FLOW
 def test_s004_safe_divide_with_cond():
     from kiln.lax import cond
 

@@ -447,10 +447,13 @@ def _leaf_avals(leaves):
     return [_aval_of(x, "an operand") for x in leaves]
 
 
-def switch(index, branches, *operands, operand=None):
+_NOT_GIVEN = object()
+
+
+def switch(index, branches, *operands, operand=_NOT_GIVEN):
     """Apply `branches[index]` to the operands (index clamped to the valid range)."""
     from kiln.staging import Staged
-    if operand is not None:
+    if operand is not _NOT_GIVEN:  # the old `operand=` form; None is a valid operand
         operands = (operand,)
     branches = list(branches)
     if not branches:
@@ -493,10 +496,10 @@ def switch(index, branches, *operands, operand=None):
     return tree_unflatten(out_tree, outs)
 
 
-def cond(pred, true_fun, false_fun, *operands, operand=None):
+def cond(pred, true_fun, false_fun, *operands, operand=_NOT_GIVEN):
     """`true_fun(*operands)` if pred else `false_fun(*operands)`; staged as one cond equation."""
     from kiln.staging import Staged
-    if operand is not None:
+    if operand is not _NOT_GIVEN:  # the old `operand=` form; None is a valid operand
         operands = (operand,)
     if not isinstance(pred, Staged):
         return true_fun(*operands) if bool(pred) else false_fun(*operands)
