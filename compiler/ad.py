@@ -58,6 +58,8 @@ class Staging:
 
 
 def _aval_of(x, what: str) -> ShapedArray:
+    if isinstance(x, ShapedArray):  # staging on an abstract example (vmap)
+        return x
     if isinstance(x, (Staged, Array)):
         return x.aval
     try:

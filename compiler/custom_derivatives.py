@@ -257,3 +257,20 @@ def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=()):
 
 
 remat = checkpoint
+
+
+# ---------------------------------------------------------------------------- batching
+# Under vmap the calls are expanded: their bodies are batched like any other code.
+def _expand_batch(prim):
+    def rule(args, dims, **params):
+        from kiln.passes.vmap import vmap_eval
+        body = params.get("program")
+        n = len(body.inputs)
+        return vmap_eval(body, list(args[:n]), list(dims[:n]))
+    return rule
+
+
+from kiln.primitives import vmap_rules as _vmap_rules  # noqa: E402
+
+for _p in (custom_jvp_call_p, custom_vjp_call_p, checkpoint_call_p):
+    _vmap_rules[_p] = _expand_batch(_p)

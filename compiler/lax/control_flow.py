@@ -601,3 +601,160 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 def map(f, xs, *, batch_size=None):
     _, ys = scan(lambda _, x: (None, f(x)), None, xs)
     return ys
+
+
+# ---------------------------------------------------------------------------- batching
+# Bodies are batched by staging a body that runs the batching interpreter on the original
+# body; every batched value inside is kept at axis 0.
+
+def batched_body(program: Program, dims, size: int, name: str, force_out=None):
+    """`program` on operands batched at `dims` (0 or None): (program, extras, out dims).
+
+    Outputs are batched at 0, or unbatched where nothing batched reaches them (unless
+    `force_out[i]` asks for a batched output)."""
+    from kiln.passes.vmap import vmap_eval, with_batch
+    avals = [ShapedArray((size,) + v.aval.shape, v.aval.dtype, v.aval.weak_type) if d is not None else v.aval
+             for v, d in zip(program.inputs, dims)]
+    out_dims = []
+
+    def body(*args):
+        outs, ods = vmap_eval(program, list(args), list(dims))
+        result = []
+        for i, (o, d) in enumerate(zip(outs, ods)):
+            if d is not None or (force_out is not None and force_out[i]):
+                result.append(with_batch(o, d, size))
+                out_dims.append(0)
+            else:
+                result.append(o)
+                out_dims.append(None)
+        return result
+
+    closed, extras, _ = stage_body(body, avals, name)
+    return closed, extras, out_dims
+
+
+def _front_all(args, dims):
+    from kiln.passes.vmap import move_to_front
+    return [move_to_front(x, d) for x, d in zip(args, dims)], [None if d is None else 0 for d in dims]
+
+
+def _cond_batch(args, dims, *, branches, n_tangents=0):
+    from kiln.passes.vmap import batch_size, with_batch
+    size = batch_size(args, dims)
+    args, dims = _front_all(args, dims)
+    index, *ops = args
+    n_out = len(branches[0].outputs)
+    if dims[0] is not None:
+        # A batched predicate: run every branch, then select lane by lane.
+        from kiln.passes.vmap import vmap_eval
+        results = [vmap_eval(br, ops, dims[1:]) for br in branches]
+        outs = []
+        for k in range(n_out):
+            cases = [with_batch(r[0][k], r[1][k], size) for r in results]
+            which = with_batch(index, 0, size, aval_of(cases[0]).shape[1:])
+            outs.append(bind(_select_n_p(), which, *cases))
+        return outs, [0] * n_out
+    # Batched operands only: one cond of batched branches (all outputs batched alike).
+    staged = [batched_body(br, dims[1:], size, f"branch{k}", force_out=[True] * n_out)
+              for k, br in enumerate(branches)]
+    programs, all_extras = _share_extras(staged)
+    outs = bind(cond_p, index, *all_extras, *ops, branches=tuple(programs), n_tangents=n_tangents)
+    return outs, [0] * n_out
+
+
+def _select_n_p():
+    from kiln.lax.elementwise import select_n_p
+    return select_n_p
+
+
+def _share_extras(staged):
+    """Give every program all programs' extras (in one order), then its own operands."""
+    extra_avals = [[p.inputs[i].aval for i in range(len(extras))] for p, extras, _ in staged]
+    programs = []
+    for k, (p, extras, _) in enumerate(staged):
+        before = [Var(a) for j, avs in enumerate(extra_avals) if j < k for a in avs]
+        after = [Var(a) for j, avs in enumerate(extra_avals) if j > k for a in avs]
+        own, rest = p.inputs[:len(extras)], p.inputs[len(extras):]
+        programs.append(Program(tuple(before) + tuple(own) + tuple(after) + tuple(rest), p.eqns, p.outputs))
+    return programs, [e for _, extras, _ in staged for e in extras]
+
+
+def _while_batch(args, dims, *, cond, body, n_cond_extras, n_body_extras):
+    from kiln.passes.vmap import batch_size, with_batch, vmap_eval
+    size = batch_size(args, dims)
+    args, dims = _front_all(args, dims)
+    n_extras = n_cond_extras + n_body_extras
+    cond_extras, body_extras = args[:n_cond_extras], args[n_cond_extras:n_extras]
+    ce_dims, be_dims = dims[:n_cond_extras], dims[n_cond_extras:n_extras]
+    # Every carry is batched: lanes finish at different steps.
+    carry = [with_batch(x, d, size) for x, d in zip(args[n_extras:], dims[n_extras:])]
+    carry_avals = [aval_of(c) for c in carry]
+
+    def batched_pred(c_extras, carry_values):
+        (pred,), (d,) = vmap_eval(cond, list(c_extras) + list(carry_values),
+                                  list(ce_dims) + [0] * len(carry_values))
+        return pred, d
+
+    def new_cond(*vals):
+        import kiln.numpy as knp
+        pred, d = batched_pred(vals[:n_cond_extras], vals[n_cond_extras:])
+        return knp.any(pred) if d is not None else pred
+
+    def new_body(*vals):
+        import kiln.numpy as knp
+        c_extras = vals[:n_cond_extras]
+        b_extras = vals[n_cond_extras:n_extras]
+        current = vals[n_extras:]
+        outs, ods = vmap_eval(body, list(b_extras) + list(current), list(be_dims) + [0] * len(current))
+        outs = [with_batch(o, d, size) for o, d in zip(outs, ods)]
+        pred, d = batched_pred(c_extras, current)
+        if d is None:
+            return outs
+        # Lanes that are done keep their carry.
+        return [knp.where(knp.reshape(pred, (size,) + (1,) * (len(aval_of(o).shape) - 1)), o, c)
+                for o, c in zip(outs, current)]
+
+    extra_avals = [aval_of(x) for x in list(cond_extras) + list(body_extras)]
+    cond_prog, c_ex, _ = stage_body(lambda *v: new_cond(*v), extra_avals + carry_avals, "cond")
+    body_prog, b_ex, _ = stage_body(lambda *v: new_body(*v), extra_avals + carry_avals, "body")
+    # Each program takes its own extras, then (cond extras, body extras, carry), as staged.
+    outs = bind(while_p, *c_ex, *cond_extras, *body_extras, *b_ex, *cond_extras, *body_extras, *carry,
+                cond=cond_prog, body=body_prog, n_cond_extras=len(c_ex) + n_extras,
+                n_body_extras=len(b_ex) + n_extras)
+    return outs, [0] * len(outs)
+
+
+def _scan_batch(args, dims, *, body, n_extras, n_carry, length, reverse, tangent_mask=None):
+    from kiln.passes.vmap import batch_size, move_to_front, with_batch
+    size = batch_size(args, dims)
+    extras, carry, xs = args[:n_extras], args[n_extras:n_extras + n_carry], args[n_extras + n_carry:]
+    e_dims, x_dims = dims[:n_extras], dims[n_extras + n_carry:]
+    extras = [move_to_front(x, d) for x, d in zip(extras, e_dims)]
+    e_dims = [None if d is None else 0 for d in e_dims]
+    carry = [with_batch(x, d, size) for x, d in zip(carry, dims[n_extras:n_extras + n_carry])]
+    # xs slice along axis 0, so their batch axis goes to 1 (0 inside the body).
+    moved = []
+    for x, d in zip(xs, x_dims):
+        if d is None:
+            moved.append(x)
+        else:
+            x = move_to_front(x, d)
+            ndim = len(aval_of(x).shape)
+            from kiln import lax
+            moved.append(lax.transpose(x, (1, 0) + tuple(range(2, ndim))))
+    n_ys = len(body.outputs) - n_carry
+    b_dims = e_dims + [0] * n_carry + [None if d is None else 0 for d in x_dims]
+    program, b_extras, out_dims = batched_body(body, b_dims, size, "scan_body",
+                                               force_out=[True] * n_carry + [False] * n_ys)
+    outs = bind(scan_p, *b_extras, *extras, *carry, *moved, body=program,
+                n_extras=len(b_extras) + n_extras, n_carry=n_carry, length=length, reverse=reverse,
+                **({"tangent_mask": (False,) * len(b_extras) + tuple(tangent_mask)} if tangent_mask else {}))
+    ys_dims = [None if d is None else 1 for d in out_dims[n_carry:]]
+    return outs, [0] * n_carry + ys_dims
+
+
+from kiln.primitives import vmap_rules as _vmap_rules  # noqa: E402
+
+_vmap_rules[cond_p] = _cond_batch
+_vmap_rules[while_p] = _while_batch
+_vmap_rules[scan_p] = _scan_batch

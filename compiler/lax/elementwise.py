@@ -642,3 +642,18 @@ transpose_rules[convert_element_type_p] = _convert_transpose
 def convert_element_type(x, new_dtype, weak_type=False):
     return bind(convert_element_type_p, x, new_dtype=dtypes.canonicalize_dtype(new_dtype),
                 weak_type=weak_type)
+
+
+# ---------------------------------------------------------------------------- batching
+# Every primitive of this module is elementwise: operands are batched at axis 0 together.
+def _elementwise_batcher(prim):
+    def rule(args, dims, **params):
+        from kiln.passes.vmap import elementwise_rule
+        return elementwise_rule(prim)(args, dims, **params)
+    return rule
+
+
+from kiln.primitives import Primitive as _Primitive, vmap_rules as _vmap_rules  # noqa: E402
+
+for _p in [v for k, v in list(globals().items()) if k.endswith("_p") and isinstance(v, _Primitive)]:
+    _vmap_rules[_p] = _elementwise_batcher(_p)

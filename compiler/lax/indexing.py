@@ -65,7 +65,8 @@ def _flat_positions(shape, arrays, spec, clip: bool):
         else:
             pad.append((0, 0))
         axis += 1
-    padded = np.pad(ids, pad, constant_values=-1) if not clip else ids
+    # Out-of-bounds positions read the padding, -1, and are marked invalid.
+    padded = np.pad(ids, pad, constant_values=-1) if not clip and ids.ndim else ids
     it = iter(fixed)
     index = tuple(next(it) if e[0] == "array" else s for e, s in zip(spec, _index_tuple(spec, [None] * len(arrays))))
     positions = padded[index]
@@ -163,11 +164,47 @@ def _scatter_jvp(primals, tangents, *, spec, mode):
     tx, tu = tangents[0], tangents[1]
     if tx is None and tu is None:
         return [out], [None]
-    if mode not in ("set", "add"):
-        raise NotImplementedError(f"kiln: the derivative of scatter mode {mode!r} is not implemented yet")
     from kiln.passes.jvp import instantiate
     tx, tu = instantiate(tx, aval_of(x)), instantiate(tu, aval_of(updates))
+    if mode == "mul":
+        return [out], [_scatter_mul_tangent(x, updates, indices, tangents, spec)]
+    if mode in ("min", "max"):
+        return [out], [_scatter_extremum_tangent(x, updates, indices, out, tx, tu, spec)]
     return [out], [bind(scatter_p, tx, tu, *indices, spec=spec, mode=mode)]
+
+
+# The tangents of the non-linear modes are written with mul/div and linear scatters, whose
+# transposes exist, so these modes need no transpose rule of their own.
+def _scatter_mul_tangent(x, updates, indices, tangents, spec):
+    from kiln.lax.elementwise import add_p, mul_p
+    tx, tu = tangents[0], tangents[1]
+    terms = []
+    if tx is not None:  # out = x * (product of the updates landing on each element)
+        from kiln.lax.structural import broadcast_in_dim_p
+        ones = bind(broadcast_in_dim_p, np.ones((), aval_of(x).dtype), shape=aval_of(x).shape, broadcast_dimensions=())
+        terms.append(bind(mul_p, tx, bind(scatter_p, ones, updates, *indices, spec=spec, mode="mul")))
+    if tu is not None:
+        if indices:  # as JAX: with index arrays, updates may meet on one element
+            raise NotImplementedError("kiln: the derivative of x.at[...].multiply(y) with respect to y is only "
+                                      "implemented for static (slice/integer) indices, whose positions are unique")
+        terms.append(bind(mul_p, x, bind(scatter_p, _zeros(aval_of(x)), tu, spec=spec, mode="add")))
+    return terms[0] if len(terms) == 1 else bind(add_p, *terms)
+
+
+def _scatter_extremum_tangent(x, updates, indices, out, tx, tu, spec):
+    """As JAX: the mean of the tangents of every operand and update equal to the result."""
+    from kiln.lax.elementwise import add_p, convert_element_type_p, div_p, eq_p, mul_p
+    dtype = aval_of(x).dtype
+
+    def as_float(b):
+        return bind(convert_element_type_p, b, new_dtype=dtype, weak_type=False)
+    x_hit = as_float(bind(eq_p, x, out))
+    # Dropped (out-of-bounds) updates read NaN, so they never count as hits.
+    u_hit = as_float(bind(eq_p, updates, bind(gather_p, out, *indices, spec=spec, mode="fill", fill_value=np.nan)))
+    count = bind(add_p, x_hit, bind(scatter_p, _zeros(aval_of(x)), u_hit, *indices, spec=spec, mode="add"))
+    total = bind(add_p, bind(mul_p, tx, x_hit),
+                 bind(scatter_p, _zeros(aval_of(x)), bind(mul_p, tu, u_hit), *indices, spec=spec, mode="add"))
+    return bind(div_p, total, count)
 
 
 def _scatter_transpose(ct, x, updates, *indices, spec, mode):
@@ -184,3 +221,83 @@ jvp_rules[gather_p] = _gather_jvp
 transpose_rules[gather_p] = _gather_transpose
 jvp_rules[scatter_p] = _scatter_jvp
 transpose_rules[scatter_p] = _scatter_transpose
+
+
+# ---------------------------------------------------------------------------- batching
+# The operand's batch axis goes to the front and is indexed by an iota, one more index array
+# in front of the spec. NumPy's rules then decide where the batch axis lands in the result,
+# which `_batch_position` finds by indexing a small probe.
+def _batch_position(x_shape, index_shapes, batched, spec):
+    """Where the batch axis lands: index a probe whose values are batch coordinates. The probe
+    uses a batch of 2 so the axis is recognisable whatever the real size."""
+    x_shape = (2,) + tuple(x_shape[1:])
+    shapes = [(2,) + tuple(s[1:]) if b else tuple(s) for s, b in zip(index_shapes, batched)]
+    probe = np.broadcast_to(np.arange(2).reshape((2,) + (1,) * (len(x_shape) - 1)), x_shape)
+    arrays = [np.broadcast_to(np.zeros((), np.intp), s) for s in shapes[:-1]]
+    arrays.append(np.broadcast_to(np.arange(2).reshape(shapes[-1]), shapes[-1]))
+    taken = probe[_index_tuple(spec, arrays)]
+    for axis in range(taken.ndim):
+        if taken.shape[axis] == 2 and (np.take(taken, 1, axis=axis) == 1).all():
+            return axis
+    raise AssertionError("kiln: batch axis not found after batched indexing")
+
+
+def _batched_index(x, dx, indices, dims, spec, size):
+    from kiln.passes.vmap import move_to_front, with_batch
+    x = with_batch(x, dx, size)
+    ranks = [len(aval_of(i).shape) - (d is not None) for i, d in zip(indices, dims)]
+    rank = max(ranks, default=0)
+    new, batched = [], []
+    for i, d in zip(indices, dims):
+        batched.append(d is not None)
+        if d is None:
+            new.append(i)
+        else:
+            i = move_to_front(i, d)
+            shape = aval_of(i).shape
+            new.append(bind(_reshape_p(), i, new_sizes=(size,) + (1,) * (rank - len(shape) + 1) + shape[1:]))
+    iota_shape = (size,) + (1,) * rank
+    from kiln.lax.structural import iota_p
+    new.append(bind(iota_p, dtype=np.dtype(np.int32), shape=iota_shape, dimension=0))
+    batched.append(True)
+    new_spec = (("array", len(new) - 1),) + tuple(spec)
+    position = _batch_position(aval_of(x).shape, [aval_of(i).shape for i in new], batched, new_spec)
+    return x, new, new_spec, position
+
+
+def _reshape_p():
+    from kiln.lax.structural import reshape_p
+    return reshape_p
+
+
+def _gather_batch(args, dims, *, spec, mode="clip", fill_value=None):
+    from kiln.passes.vmap import batch_size
+    size = batch_size(args, dims)
+    x, indices, new_spec, position = _batched_index(args[0], dims[0], args[1:], dims[1:], spec, size)
+    return [bind(gather_p, x, *indices, spec=new_spec, mode=mode, fill_value=fill_value)], [position]
+
+
+def _scatter_batch(args, dims, *, spec, mode):
+    from kiln.passes.vmap import batch_size, move_to_front
+    size = batch_size(args, dims)
+    x, updates, idx = args[0], args[1], args[2:]
+    x, indices, new_spec, position = _batched_index(x, dims[0], idx, dims[2:], spec, size)
+    target = indexed_shape("scatter", aval_of(x), [aval_of(i) for i in indices], new_spec)
+    from kiln.lax.structural import broadcast_in_dim_p, transpose_p
+    if dims[1] is None:
+        example = aval_of(updates).shape
+        kept = tuple(a for a in range(len(target)) if a != position)
+        updates = bind(broadcast_in_dim_p, updates, shape=target, broadcast_dimensions=kept[len(kept) - len(example):])
+    else:
+        updates = move_to_front(updates, dims[1])
+        ndim = len(aval_of(updates).shape)
+        perm = tuple(range(1, position + 1)) + (0,) + tuple(range(position + 1, ndim))
+        if perm != tuple(range(ndim)):
+            updates = bind(transpose_p, updates, permutation=perm)
+    return [bind(scatter_p, x, updates, *indices, spec=new_spec, mode=mode)], [0]
+
+
+from kiln.primitives import vmap_rules as _vmap_rules  # noqa: E402
+
+_vmap_rules[gather_p] = _gather_batch
+_vmap_rules[scatter_p] = _scatter_batch

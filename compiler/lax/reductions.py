@@ -165,6 +165,86 @@ jvp_rules[cumsum_p] = _cumsum_jvp
 transpose_rules[cumsum_p] = lambda ct, x, *, axis, reverse=False: [bind(cumsum_p, ct, axis=axis, reverse=not reverse)]
 
 
+# reduce_prod, cumprod, cummax and cummin are differentiated as JAX does: through a
+# pairwise combination written with differentiable primitives, carrying (primal, tangent)
+# pairs through the combining primitive's own jvp rule. That is exact where factors are
+# zero (unlike t * prod / x) and gives higher derivatives for free.
+def _combine_jvp(prim, a, ta, b, tb):
+    (out,), (t,) = jvp_rules[prim]([a, b], [ta, tb])
+    return out, t
+
+
+def _shift(x, k, axis, fill):
+    """x moved k places forward along `axis`, the first k places `fill`."""
+    from kiln.lax.structural import pad_p
+    config = tuple((k, -k, 0) if d == axis else (0, 0, 0) for d in range(len(aval_of(x).shape)))
+    return bind(pad_p, x, np.asarray(fill, aval_of(x).dtype), padding_config=config)
+
+
+def _prefix_scan_jvp(prim, combine, identity):
+    def rule(primals, tangents, *, axis, reverse=False):
+        from kiln.lax.structural import rev_p
+        from kiln.passes.jvp import instantiate
+        (x,), (t,) = primals, tangents
+        out = bind(prim, x, axis=axis, reverse=reverse)
+        if t is None:
+            return [out], [None]
+        t = instantiate(t, aval_of(x))
+        if reverse:
+            x, t = bind(rev_p, x, dimensions=(axis,)), bind(rev_p, t, dimensions=(axis,))
+        n, k = aval_of(x).shape[axis], 1
+        while k < n:  # Hillis-Steele: after the step for k, position i combines i-2k+1..i
+            x, t = _combine_jvp(combine, _shift(x, k, axis, identity(aval_of(x).dtype)), _shift(t, k, axis, 0),
+                                x, t)
+            k *= 2
+        if reverse:
+            t = bind(rev_p, t, dimensions=(axis,))
+        return [out], [t]
+    return rule
+
+
+def _reduce_prod_jvp(primals, tangents, *, axes):
+    from kiln.lax.elementwise import mul_p
+    from kiln.lax.structural import pad_p, reshape_p, slice_p, transpose_p
+    from kiln.passes.jvp import instantiate
+    (x,), (t,) = primals, tangents
+    out = bind(reduce_prod_p, x, axes=axes)
+    if t is None:
+        return [out], [None]
+    shape = aval_of(x).shape
+    kept = _kept_dims(len(shape), axes)
+    n = int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    flat = (n,) + tuple(shape[d] for d in kept)
+    x, t = [bind(reshape_p, bind(transpose_p, v, permutation=tuple(axes) + kept), new_sizes=flat)
+            for v in (x, instantiate(t, aval_of(x)))]
+    if n == 0:
+        return [out], [None]
+    while n > 1:  # multiply halves pairwise: log2(n) levels of mul
+        if n % 2:
+            config = ((0, 1, 0),) + ((0, 0, 0),) * len(kept)
+            x = bind(pad_p, x, np.ones((), aval_of(x).dtype), padding_config=config)
+            t = bind(pad_p, t, np.zeros((), aval_of(t).dtype), padding_config=config)
+            n += 1
+        h = n // 2
+        lo = dict(start_indices=(0,) * len(flat), limit_indices=(h,) + flat[1:], strides=(1,) * len(flat))
+        hi = dict(start_indices=(h,) + (0,) * len(kept), limit_indices=(n,) + flat[1:], strides=(1,) * len(flat))
+        x, t = _combine_jvp(mul_p, bind(slice_p, x, **lo), bind(slice_p, t, **lo),
+                            bind(slice_p, x, **hi), bind(slice_p, t, **hi))
+        n = h
+    return [out], [bind(reshape_p, t, new_sizes=flat[1:])]
+
+
+def _register_scan_jvps():
+    from kiln.lax.elementwise import max_p, min_p, mul_p
+    jvp_rules[cumprod_p] = _prefix_scan_jvp(cumprod_p, mul_p, lambda dtype: 1)
+    jvp_rules[cummax_p] = _prefix_scan_jvp(cummax_p, max_p, _identity_low)
+    jvp_rules[cummin_p] = _prefix_scan_jvp(cummin_p, min_p, _identity_high)
+
+
+jvp_rules[reduce_prod_p] = _reduce_prod_jvp
+_register_scan_jvps()
+
+
 # ---------------------------------------------------------------------------- sort
 sort_p = primitive("sort", multiple_results=True)
 
@@ -297,3 +377,51 @@ def _dot_general_transpose(ct, x, y, *, dimension_numbers, preferred_element_typ
 
 jvp_rules[dot_general_p] = _dot_general_jvp
 transpose_rules[dot_general_p] = _dot_general_transpose
+
+
+# ---------------------------------------------------------------------------- batching
+def _batch_axes(prim, shift):
+    def rule(args, dims, **params):
+        from kiln.passes.vmap import batch_size, with_batch
+        size = batch_size(args, dims)
+        ins = [with_batch(x, d, size) for x, d in zip(args, dims)]
+        out = bind(prim, *ins, **shift(**params))
+        outs = out if prim.multiple_results else [out]
+        return outs, [0] * len(outs)
+    vmap_rules[prim] = rule
+
+
+def _dot_general_batch(args, dims, *, dimension_numbers, preferred_element_type=None):
+    from kiln.passes.vmap import move_to_front
+    (x, y), (dx, dy) = args, dims
+    (lc, rc), (lb, rb) = dimension_numbers
+    x, y = move_to_front(x, dx), move_to_front(y, dy)
+    shift_x = 1 if dx is not None else 0
+    shift_y = 1 if dy is not None else 0
+    lc, lb = tuple(a + shift_x for a in lc), tuple(a + shift_x for a in lb)
+    rc, rb = tuple(a + shift_y for a in rc), tuple(a + shift_y for a in rb)
+    if dx is not None and dy is not None:  # a new batch dimension, first in the result
+        dn = ((lc, rc), ((0,) + lb, (0,) + rb))
+        out_dim = 0
+    elif dx is not None:  # x's new axis is its first free axis: after the batch dims
+        dn = ((lc, rc), (lb, rb))
+        out_dim = len(lb)
+    else:
+        dn = ((lc, rc), (lb, rb))
+        x_free = aval_of(x).ndim - len(lc) - len(lb)
+        out_dim = len(lb) + x_free
+    return [bind(dot_general_p, x, y, dimension_numbers=dn,
+                 preferred_element_type=preferred_element_type)], [out_dim]
+
+
+from kiln.primitives import vmap_rules  # noqa: E402
+
+for _p in (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p):
+    _batch_axes(_p, lambda axes: dict(axes=tuple(a + 1 for a in axes)))
+for _p in (argmax_p, argmin_p):
+    _batch_axes(_p, lambda axis, index_dtype: dict(axis=axis + 1, index_dtype=index_dtype))
+for _p in (cumsum_p, cumprod_p, cummax_p, cummin_p):
+    _batch_axes(_p, lambda axis, reverse=False: dict(axis=axis + 1, reverse=reverse))
+_batch_axes(sort_p, lambda dimension, is_stable, num_keys: dict(
+    dimension=dimension + 1, is_stable=is_stable, num_keys=num_keys))
+vmap_rules[dot_general_p] = _dot_general_batch

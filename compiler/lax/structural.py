@@ -100,8 +100,8 @@ transpose_p = primitive("transpose")
 
 def _transpose_shape(x, *, permutation):
     if sorted(permutation) != list(range(x.ndim)):
-        raise ValueError(f"transpose permutation {permutation} is not a permutation of the "
-                         f"{x.ndim} axes of {x.str_short()}")
+        raise TypeError("transpose permutation isn't a permutation of operand dimensions, got "
+                        f"permutation {permutation} for operand shape {x.shape}.")
     return [ShapedArray(tuple(x.shape[p] for p in permutation), x.dtype, x.weak_type)]
 
 
@@ -354,3 +354,63 @@ jvp_rules[dynamic_slice_p] = _dynamic_slice_jvp
 transpose_rules[dynamic_slice_p] = _dynamic_slice_transpose
 jvp_rules[dynamic_update_slice_p] = _dynamic_update_slice_jvp
 transpose_rules[dynamic_update_slice_p] = _dynamic_update_slice_transpose
+
+
+# ---------------------------------------------------------------------------- batching
+# The batch axis is moved to the front; params that name axes shift by one.
+def _front(x, d):
+    from kiln.passes.vmap import move_to_front
+    return move_to_front(x, d)
+
+
+def _batched(prim, rewrite):
+    from kiln.primitives import vmap_rules
+
+    def rule(args, dims, **params):
+        (x,), (d,) = args[:1], dims[:1]
+        if any(dd is not None for dd in dims[1:]):  # pad's padding value
+            raise NotImplementedError(f"kiln: vmap of {prim} with a batched padding value is not implemented yet")
+        x = _front(x, d)
+        size = aval_of(x).shape[0]
+        return [bind(prim, x, *args[1:], **rewrite(size, **params))], [0]
+    vmap_rules[prim] = rule
+
+
+_batched(broadcast_in_dim_p, lambda b, shape, broadcast_dimensions: dict(
+    shape=(b,) + tuple(shape), broadcast_dimensions=(0,) + tuple(d + 1 for d in broadcast_dimensions)))
+_batched(reshape_p, lambda b, new_sizes: dict(new_sizes=(b,) + tuple(new_sizes)))
+_batched(transpose_p, lambda b, permutation: dict(permutation=(0,) + tuple(p + 1 for p in permutation)))
+_batched(rev_p, lambda b, dimensions: dict(dimensions=tuple(d + 1 for d in dimensions)))
+_batched(slice_p, lambda b, start_indices, limit_indices, strides: dict(
+    start_indices=(0,) + tuple(start_indices), limit_indices=(b,) + tuple(limit_indices),
+    strides=(1,) + tuple(strides)))
+_batched(pad_p, lambda b, padding_config: dict(padding_config=((0, 0, 0),) + tuple(padding_config)))
+
+
+def _concatenate_batch(args, dims, *, dimension):
+    from kiln.passes.vmap import batch_size, with_batch
+    size = batch_size(args, dims)
+    return [bind(concatenate_p, *[with_batch(x, d, size) for x, d in zip(args, dims)],
+                 dimension=dimension + 1)], [0]
+
+
+def _dynamic_batch(prim):
+    def rule(args, dims, **params):
+        from kiln.passes.vmap import batch_size, with_batch
+        n_arrays = 1 if prim is dynamic_slice_p else 2
+        if any(d is not None for d in dims[n_arrays:]):
+            raise NotImplementedError(f"kiln: vmap of {prim} with batched start indices is not implemented yet")
+        size = batch_size(args, dims)
+        arrays = [with_batch(x, d, size) for x, d in zip(args[:n_arrays], dims[:n_arrays])]
+        zero = np.zeros((), aval_of(args[n_arrays]).dtype) if len(args) > n_arrays else np.int32(0)
+        if prim is dynamic_slice_p:
+            params = dict(slice_sizes=(size,) + tuple(params["slice_sizes"]))
+        return [bind(prim, *arrays, zero, *args[n_arrays:], **params)], [0]
+    return rule
+
+
+from kiln.primitives import vmap_rules as _vmap_rules  # noqa: E402
+
+_vmap_rules[concatenate_p] = _concatenate_batch
+_vmap_rules[dynamic_slice_p] = _dynamic_batch(dynamic_slice_p)
+_vmap_rules[dynamic_update_slice_p] = _dynamic_batch(dynamic_update_slice_p)
