@@ -52,6 +52,9 @@ def _replacement(eqn, inputs, constants, defs):
     elif prim == "transpose":
         if tuple(params["permutation"]) == tuple(range(len(params["permutation"]))):
             return inputs[0]
+    elif prim == "integer_pow":
+        if params["y"] == 1:
+            return inputs[0]
     elif prim == "reduce_sum":
         if not params["axes"]:
             return inputs[0]

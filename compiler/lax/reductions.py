@@ -317,10 +317,13 @@ def _dot_general_impl(x, y, *, dimension_numbers, preferred_element_type=None):
     m = int(np.prod(xt.shape[nb:nb + len(x_free)], dtype=np.int64))
     k = int(np.prod(xt.shape[nb + len(x_free):], dtype=np.int64))
     n = int(np.prod(yt.shape[nb + len(rc):], dtype=np.int64))
-    out = np.matmul(xt.reshape(batch + (m, k)), yt.reshape(batch + (k, n)))
+    if k == 1:  # an outer product per batch element: broadcasting beats a 1-deep matmul
+        out = xt.reshape(batch + (m, 1)) * yt.reshape(batch + (1, n))
+    else:
+        out = np.matmul(xt.reshape(batch + (m, k)), yt.reshape(batch + (k, n)))
     shape = batch + xt.shape[nb:nb + len(x_free)] + yt.shape[nb + len(rc):]
     dtype = x.dtype if preferred_element_type is None else preferred_element_type
-    return [out.reshape(shape).astype(dtype)]
+    return [out.reshape(shape).astype(dtype, copy=False)]
 
 
 shape_rules[dot_general_p] = _dot_general_shape
