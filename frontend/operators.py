@@ -15,9 +15,10 @@ import types
 
 import numpy as np
 
-from kiln.errors import CompileError
+from kiln import staging
+from kiln.errors import ConcretizationTypeError, TracerArrayConversionError
 from kiln.frontend.convert import convert, is_converted
-from kiln.staging import Staged, user_location
+from kiln.staging import Staged
 
 _LIBRARY_PATHS = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")})
 
@@ -53,25 +54,38 @@ def staging_target(f):
 
 def call(f, *args, **kwargs):
     target = staging_target(f)
-    if target is f and _is_native(f) and _any_staged(args, kwargs):
-        name = getattr(f, "__qualname__", None) or getattr(f, "__name__", repr(f))
-        module = getattr(f, "__module__", None)
-        full = f"{module}.{name}" if module and module != "builtins" else name
-        raise CompileError(
-            f"{full} is native code that cannot see inside an array value being compiled; "
-            f"use the kiln.numpy equivalent (for example kiln.numpy.{getattr(f, '__name__', 'sin')})",
-            user_location())
-    return target(*args, **kwargs)
+    if target is not f or not _is_native(f):
+        return target(*args, **kwargs)
+    try:
+        return f(*args, **kwargs)
+    except (ConcretizationTypeError, TracerArrayConversionError) as e:
+        # Native code (math.sin, np.sin, ...) asked an array value for a number. Say which
+        # call did, unless the error came from Python code it called back (reduce's function).
+        caller = e.__traceback__.tb_next
+        if caller is None or caller.tb_frame.f_code.co_filename != _STAGING_FILE:
+            raise
+        raise type(e)(_native_message(f), e.loc) from None
+
+
+_STAGING_FILE = staging.__file__
+
+
+def _native_message(f) -> str:
+    name = getattr(f, "__name__", None) or repr(f)
+    module = getattr(f, "__module__", None) or getattr(type(getattr(f, "__self__", None)), "__name__", "")
+    module = "numpy" if isinstance(f, np.ufunc) else module
+    import kiln.numpy as knp
+    advice = (f"use kiln.numpy.{name}" if hasattr(knp, name) and not name.startswith("_")
+              else "use kiln.numpy functions instead")
+    return (f"{module}.{name} is native code: it needs a concrete number, and cannot see inside an "
+            f"array value being compiled; {advice}")
 
 
 def _is_native(f) -> bool:
+    """A function implemented in C, other than Python's builtins (len, isinstance, max, ...)."""
     if isinstance(f, (types.BuiltinFunctionType, np.ufunc)):
         return getattr(f, "__self__", None) is not builtins and getattr(f, "__module__", None) != "builtins"
     return False
-
-
-def _any_staged(args, kwargs) -> bool:
-    return any(isinstance(a, Staged) for a in args) or any(isinstance(v, Staged) for v in kwargs.values())
 
 
 class at:
@@ -138,3 +152,8 @@ def _contains_staged(index) -> bool:
     if isinstance(index, slice):
         return any(isinstance(v, Staged) for v in (index.start, index.stop, index.step))
     return isinstance(index, Staged)
+
+
+# Rewritten control flow calls these too (`__kiln__.if_stmt`, ...).
+from kiln.frontend.control_flow_ops import (and_, for_stmt, if_exp, if_stmt, ld, loop_range,  # noqa: E402,F401
+                                            not_, or_, static_iter, static_test, while_stmt)

@@ -18,14 +18,10 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import CodeRange
 
-KILN = "__kiln__"
+from kiln.frontend.control_flow import KILN, ControlFlowRewriter, kiln_attr as _kiln_attr
 
 
-def _kiln_attr(name: str) -> cst.Attribute:
-    return cst.Attribute(cst.Name(KILN), cst.Name(name))
-
-
-class Rewriter(cst.CSTTransformer):
+class Rewriter(ControlFlowRewriter, cst.CSTTransformer):
     def __init__(self, positions: dict, local_names=lambda node: None):
         super().__init__()
         self.positions = positions  # original node -> CodeRange

@@ -1241,11 +1241,10 @@ def test_s003_traced_bool_conversion_fails():
     def f(x, neg):
         return -x if neg else x
 
-    with pytest.raises(jax.errors.TracerBoolConversionError) as excinfo:
-        f(1, True)
-    assert str(excinfo.value).startswith(
-        "Attempted boolean conversion of traced array with shape bool[]."
-    )
+    # JAX fails here (TracerBoolConversionError): it cannot branch on a traced value. kiln
+    # reads the source and turns the conditional expression into a cond, so it just works.
+    assert int(f(1, True)) == -1 and int(f(1, False)) == 1
+    assert "cond" in str(jax.make_ir(f)(1, True))
 
 
 def test_s003_static_argnums():
@@ -1756,8 +1755,11 @@ def test_s004_tracer_error():
     def func(x):
         if x > 0: return x  # Error! JAX doesn't know x's value during compile
 
-    with pytest.raises(jax.errors.TracerBoolConversionError):
+    # kiln converts the `if`, but one path returns x and the other None: a clear error
+    # naming the user's line instead of JAX's tracer error.
+    with pytest.raises(jax.CompileError) as excinfo:
         func(jnp.array(1.0))
+    assert "test_seed_examples.py" in str(excinfo.value)
 
 
 def test_s004_safe_sqrt():

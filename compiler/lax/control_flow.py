@@ -463,6 +463,11 @@ def switch(index, branches, *operands, operand=_NOT_GIVEN):
         return branches[i](*operands)
     import kiln.numpy as knp
     index = knp.clip(knp.asarray(index).astype(np.int32), 0, len(branches) - 1)
+    return _switch(index, branches, operands)
+
+
+def _switch(index, branches, operands):
+    """One cond equation; `index` is an int32 scalar already in range."""
     leaves, tree = tree_flatten(tuple(operands))
     avals = _leaf_avals(leaves)
     staged = []
@@ -473,23 +478,7 @@ def switch(index, branches, *operands, operand=_NOT_GIVEN):
         if t != out_tree:
             raise TypeError(f"cond/switch branches must return the same structure: branch 0 gives "
                             f"{out_tree}, branch {k} gives {t}")
-    # Every branch takes every branch's extras, then the operands.
-    all_extras = [e for _, extras, _ in staged for e in extras]
-    extra_avals = [[p.inputs[i].aval for i in range(len(extras))] for p, extras, _ in staged]
-    programs = []
-    for k, (p, extras, _) in enumerate(staged):
-        before = [a for j, avs in enumerate(extra_avals) if j < k for a in avs]
-        after_extras = [a for j, avs in enumerate(extra_avals) if j > k for a in avs]
-        own = p.inputs[:len(extras)]
-        rest = p.inputs[len(extras):]
-        moved = Program(tuple(own) + tuple(rest), p.eqns, p.outputs)
-        wrapped = with_inputs(moved, before=before)
-        # put the later branches' extras between this branch's extras and the operands
-        ins = list(wrapped.inputs)
-        head = ins[:len(before) + len(own)]
-        tail = ins[len(before) + len(own):]
-        programs.append(Program(tuple(head) + tuple(Var(a) for a in after_extras) + tuple(tail),
-                                wrapped.eqns, wrapped.outputs))
+    programs, all_extras = _share_extras(staged)
     for p in programs[1:]:
         _check_same("cond/switch branches' outputs", _avals(programs[0]), _avals(p))
     outs = bind(cond_p, index, *all_extras, *leaves, branches=tuple(programs))
@@ -505,9 +494,9 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NOT_GIVEN):
         return true_fun(*operands) if bool(pred) else false_fun(*operands)
     if pred.shape != ():
         raise TypeError(f"cond: pred must be a scalar, got {pred.aval.str_short()}")
-    import kiln.numpy as knp
-    index = knp.asarray(pred != 0).astype(np.int32)
-    return switch(index, (false_fun, true_fun), *operands)
+    from kiln.lax.elementwise import convert_element_type
+    flag = pred if pred.dtype == np.bool_ else pred != 0
+    return _switch(convert_element_type(flag, np.int32), (false_fun, true_fun), operands)
 
 
 def while_loop(cond_fun, body_fun, init_val):
@@ -668,15 +657,20 @@ def _select_n_p():
 
 
 def _share_extras(staged):
-    """Give every program all programs' extras (in one order), then its own operands."""
-    extra_avals = [[p.inputs[i].aval for i in range(len(extras))] for p, extras, _ in staged]
+    """Give every program all programs' extras (each distinct value once), then its operands."""
+    extras, index = [], {}
+    for _, own, _ in staged:
+        for value in own:
+            if id(value) not in index:
+                index[id(value)] = len(extras)
+                extras.append(value)
     programs = []
-    for k, (p, extras, _) in enumerate(staged):
-        before = [Var(a) for j, avs in enumerate(extra_avals) if j < k for a in avs]
-        after = [Var(a) for j, avs in enumerate(extra_avals) if j > k for a in avs]
-        own, rest = p.inputs[:len(extras)], p.inputs[len(extras):]
-        programs.append(Program(tuple(before) + tuple(own) + tuple(after) + tuple(rest), p.eqns, p.outputs))
-    return programs, [e for _, extras, _ in staged for e in extras]
+    for p, own, _ in staged:
+        slots = [Var(aval_of(e)) for e in extras]
+        for var, value in zip(p.inputs[:len(own)], own):
+            slots[index[id(value)]] = var
+        programs.append(Program(tuple(slots) + tuple(p.inputs[len(own):]), p.eqns, p.outputs))
+    return programs, extras
 
 
 def _while_batch(args, dims, *, cond, body, n_cond_extras, n_body_extras):
@@ -697,7 +691,7 @@ def _while_batch(args, dims, *, cond, body, n_cond_extras, n_body_extras):
 
     def new_cond(*vals):
         import kiln.numpy as knp
-        pred, d = batched_pred(vals[:n_cond_extras], vals[n_cond_extras:])
+        pred, d = batched_pred(vals[:n_cond_extras], vals[n_extras:])  # skip the body's extras
         return knp.any(pred) if d is not None else pred
 
     def new_body(*vals):

@@ -1,0 +1,362 @@
+"""Python control flow, rewritten so that it also works on array values (AutoGraph's design).
+
+    if test:                         def __kiln_true_1(y, z): ...; return (y, z)
+        ...              becomes     def __kiln_false_1(y, z): ...; return (y, z)
+    else:                            (y, z) = __kiln__.if_stmt(test, __kiln_true_1, __kiln_false_1,
+        ...                                                    (__kiln__.ld(lambda: y), ...), ('y', 'z'))
+
+and likewise `while` (`while_stmt` with a cond and a body function), `for` (`for_stmt`), the
+conditional expression (`if_exp`) and `and` / `or` / `not`. The branch and loop functions take
+the variables the statement assigns and return their new values, so Python's scoping is kept.
+At run time (`frontend/control_flow_ops.py`) a static test runs as plain Python, exactly as
+written; an array test stages kiln.lax.cond / while_loop / fori_loop / scan.
+
+A statement containing `return`, `break` or `continue` keeps its Python form; its test is
+wrapped in `__kiln__.static_test`, which says clearly when an array value reaches it.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+KILN = "__kiln__"  # the name rewritten code calls kiln's operators by (a closure cell)
+
+
+def kiln_attr(name: str) -> cst.Attribute:
+    return cst.Attribute(cst.Name(KILN), cst.Name(name))
+
+
+class _Assigned(cst.CSTVisitor):
+    """Names a block of statements assigns, not counting nested functions and classes."""
+
+    def __init__(self):
+        super().__init__()
+        self.names: list[str] = []
+        self.escapes = False  # return / break / continue that leave the block
+
+    def _add(self, target):
+        if isinstance(target, cst.Name):
+            internal = target.value.startswith("__kiln") and target.value != "__kiln_ret"
+            if not internal and target.value not in self.names:
+                self.names.append(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._add(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._add(target.value)
+
+    def visit_AssignTarget(self, node):
+        self._add(node.target)
+
+    def visit_AugAssign(self, node):
+        self._add(node.target)
+
+    def visit_AnnAssign(self, node):
+        if node.value is not None:
+            self._add(node.target)
+
+    def visit_For(self, node):
+        self._add(node.target)
+
+    def visit_NamedExpr(self, node):
+        self._add(node.target)
+
+    def visit_Return(self, node):
+        self.escapes = True
+
+    def visit_Break(self, node):
+        self.escapes = True
+
+    def visit_Continue(self, node):
+        self.escapes = True
+
+    # Separate scopes: their assignments are not the block's.
+    def visit_FunctionDef(self, node):
+        self._add(node.name)
+        return False
+
+    def visit_ClassDef(self, node):
+        self._add(node.name)
+        return False
+
+    def visit_Lambda(self, node):
+        return False
+
+    def visit_ListComp(self, node):
+        return False
+
+    def visit_SetComp(self, node):
+        return False
+
+    def visit_DictComp(self, node):
+        return False
+
+    def visit_GeneratorExp(self, node):
+        return False
+
+
+def assigned(*blocks) -> tuple[list[str], bool]:
+    finder = _Assigned()
+    for block in blocks:
+        if block is not None:
+            block.visit(finder)
+    return finder.names, finder.escapes
+
+
+def _loop_escapes(body) -> bool:
+    """break/continue of this loop, or any return (nested loops keep their own break)."""
+    class Finder(_Assigned):
+        depth = 0
+
+        def visit_For(self, node):
+            self.depth += 1
+
+        def leave_For(self, node):
+            self.depth -= 1
+
+        def visit_While(self, node):
+            self.depth += 1
+
+        def leave_While(self, node):
+            self.depth -= 1
+
+        def visit_Break(self, node):
+            self.escapes = self.escapes or self.depth == 0
+
+        def visit_Continue(self, node):
+            self.escapes = self.escapes or self.depth == 0
+    finder = Finder()
+    body.visit(finder)
+    return finder.escapes
+
+
+def _names_tuple(names) -> cst.Tuple:
+    return cst.Tuple([cst.Element(cst.SimpleString(repr(n))) for n in names] or [])
+
+
+def _tuple(exprs) -> cst.BaseExpression:
+    elements = [cst.Element(e) for e in exprs]
+    if len(elements) == 1:
+        elements = [cst.Element(elements[0].value, comma=cst.Comma())]
+    return cst.Tuple(elements)
+
+
+def _call(name, *args) -> cst.Call:
+    return cst.Call(kiln_attr(name), [cst.Arg(a) for a in args])
+
+
+def _def(name: str, params, body_statements, returns) -> cst.FunctionDef:
+    body = list(body_statements) + [cst.SimpleStatementLine([cst.Return(returns)])]
+    return cst.FunctionDef(cst.Name(name), cst.Parameters([cst.Param(cst.Name(p)) for p in params]),
+                           cst.IndentedBlock(body))
+
+
+def _load(names) -> cst.Tuple:
+    """(__kiln__.ld(lambda: a, 'a'), ...): current values, or Undefined for unbound names."""
+    return _tuple([_call("ld", cst.Lambda(cst.Parameters(), cst.Name(n)), cst.SimpleString(repr(n)))
+                   for n in names])
+
+
+def _assign(names, value) -> cst.SimpleStatementLine:
+    target = _tuple([cst.Name(n) for n in names]) if names else cst.Name("_")
+    return cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], value)])
+
+
+def _body(block) -> list:
+    return list(block.body) if isinstance(block, cst.IndentedBlock) else [block]
+
+
+class ControlFlowRewriter:
+    """Mixed into the frontend's Rewriter, so every produced node keeps its origin."""
+
+    _cf_count = 0
+
+    def _cf_name(self, kind: str) -> str:
+        self._cf_count += 1
+        return f"__kiln_{kind}_{self._cf_count}"
+
+    def _line(self, node) -> int:
+        pos = self.positions.get(node)
+        return pos.start.line if pos is not None else 0
+
+    # -- if / elif / else ----------------------------------------------------------------
+    def visit_If(self, node):
+        # An elif is converted together with its parent, which must see it unconverted.
+        if isinstance(node.orelse, cst.If):
+            self.__dict__.setdefault("_elifs", set()).add(id(node.orelse))
+
+    def leave_If(self, original_node, updated_node):
+        if id(original_node) in getattr(self, "_elifs", ()):
+            return updated_node
+        return self._convert_if(updated_node, self._line(original_node))
+
+    def _convert_if(self, node: cst.If, line: int):
+        orelse = node.orelse
+        if isinstance(orelse, cst.If):  # elif: the else block is the converted inner if
+            inner = self._convert_if(orelse, line)
+            statements = inner.nodes if isinstance(inner, cst.FlattenSentinel) else [inner]
+            orelse = cst.Else(cst.IndentedBlock(list(statements)))
+        names, escapes = assigned(node.body, orelse)
+        if escapes:
+            test = _call("static_test", node.test, cst.SimpleString(repr("return, break or continue inside `if`")))
+            return node.with_changes(test=test, orelse=orelse)
+        true_name, false_name = self._cf_name("true"), self._cf_name("false")
+        ret = _tuple([cst.Name(n) for n in names])
+        true_fn = _def(true_name, names, _body(node.body), ret)
+        false_fn = _def(false_name, names, _body(orelse.body) if orelse is not None else [], ret)
+        call = _call("if_stmt", node.test, cst.Name(true_name), cst.Name(false_name), _load(names),
+                     _names_tuple(names), cst.Integer(str(line)))
+        return cst.FlattenSentinel([true_fn, false_fn, _assign(names, call)])
+
+    # -- while -----------------------------------------------------------------------------
+    def leave_While(self, original_node, updated_node):
+        if updated_node.orelse is not None or _loop_escapes(updated_node.body):
+            test = _call("static_test", updated_node.test,
+                         cst.SimpleString(repr("a `while` with break, continue, return or else")))
+            return updated_node.with_changes(test=test)
+        names, _ = assigned(updated_node.body)
+        cond_name, body_name = self._cf_name("cond"), self._cf_name("body")
+        ret = _tuple([cst.Name(n) for n in names])
+        cond_fn = _def(cond_name, names, [], updated_node.test)
+        body_fn = _def(body_name, names, _body(updated_node.body), ret)
+        call = _call("while_stmt", cst.Name(cond_name), cst.Name(body_name), _load(names),
+                     _names_tuple(names), cst.Integer(str(self._line(original_node))))
+        return cst.FlattenSentinel([cond_fn, body_fn, _assign(names, call)])
+
+    # -- for ---------------------------------------------------------------------------------
+    def leave_For(self, original_node, updated_node):
+        iterable = updated_node.iter
+        if (isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute)
+                and iterable.func.attr.value == "call" and iterable.args
+                and isinstance(iterable.args[0].value, cst.Name) and iterable.args[0].value.value == "range"):
+            iterable = iterable.with_changes(args=[cst.Arg(kiln_attr("loop_range"))] + list(iterable.args[1:]))
+        if (updated_node.orelse is not None or updated_node.asynchronous is not None
+                or _loop_escapes(updated_node.body)):
+            it = _call("static_iter", iterable, cst.SimpleString(repr("a `for` with break, continue, return or else")))
+            return updated_node.with_changes(iter=it)
+        target_names, _ = assigned(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(updated_node.target)],
+                                                                       cst.Name("None"))]))
+        names = [n for n in assigned(updated_node.body)[0] if n not in target_names]
+        body_name = self._cf_name("for")
+        item = "__kiln_item"
+        unpack = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(updated_node.target)], cst.Name(item))])
+        ret = _tuple([cst.Name(n) for n in names])
+        body_fn = _def(body_name, [item] + names, [unpack] + _body(updated_node.body), ret)
+        call = _call("for_stmt", iterable, cst.Name(body_name), _load(names), _names_tuple(names),
+                     cst.Integer(str(self._line(original_node))))
+        return cst.FlattenSentinel([body_fn, _assign(names, call)])
+
+    # -- expressions ----------------------------------------------------------------------
+    def leave_IfExp(self, original_node, updated_node):
+        return _call("if_exp", updated_node.test, cst.Lambda(cst.Parameters(), updated_node.body),
+                     cst.Lambda(cst.Parameters(), updated_node.orelse))
+
+    def leave_BooleanOperation(self, original_node, updated_node):
+        name = "and_" if isinstance(updated_node.operator, cst.And) else "or_"
+        return _call(name, cst.Lambda(cst.Parameters(), updated_node.left),
+                     cst.Lambda(cst.Parameters(), updated_node.right))
+
+    def leave_UnaryOperation(self, original_node, updated_node):
+        if isinstance(updated_node.operator, cst.Not):
+            return _call("not_", updated_node.expression)
+        return updated_node
+
+
+
+
+# ---------------------------------------------------------------------------- early returns
+# `if t: ...; return a` followed by more code becomes `if t: ...; __kiln_ret = a  else: <rest>`,
+# and the function ends with `return __kiln_ret`: then the `if` has no early exit and can be
+# converted like any other. Statements are moved, not rebuilt, so they keep their positions.
+RET = "__kiln_ret"
+
+
+class _Returns(cst.CSTVisitor):
+    def __init__(self):
+        super().__init__()
+        self.found = False
+
+    def visit_Return(self, node):
+        self.found = True
+
+    def visit_FunctionDef(self, node):
+        return False
+
+    def visit_Lambda(self, node):
+        return False
+
+    def visit_ClassDef(self, node):
+        return False
+
+
+def _contains_return(node) -> bool:
+    finder = _Returns()
+    node.visit(finder)
+    return finder.found
+
+
+def _return_of(stmt):
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return next((s for s in stmt.body if isinstance(s, cst.Return)), None)
+    return None
+
+
+def _always_returns(stmts) -> bool:
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if _return_of(last) is not None:
+        return True
+    if isinstance(last, cst.If):
+        return _always_returns(list(last.body.body)) and _always_returns(_else_statements(last))
+    return False
+
+
+def _else_statements(node: cst.If) -> list:
+    if node.orelse is None:
+        return []
+    if isinstance(node.orelse, cst.If):
+        return [node.orelse]
+    return list(node.orelse.body.body)
+
+
+def _lift(stmts):
+    out = []
+    for i, stmt in enumerate(stmts):
+        ret = _return_of(stmt)
+        if ret is not None:
+            value = ret.value if ret.value is not None else cst.Name("None")
+            others = [s for s in stmt.body if s is not ret]
+            out.append(stmt.with_changes(body=others + [cst.Assign([cst.AssignTarget(cst.Name(RET))], value)]))
+            return out  # what follows a return never runs
+        if isinstance(stmt, cst.If) and _contains_return(stmt):
+            rest = stmts[i + 1:]
+            body_stmts = list(stmt.body.body)
+            else_stmts = _else_statements(stmt)
+            body = _lift(body_stmts + ([] if _always_returns(body_stmts) else rest))
+            orelse = _lift(else_stmts + ([] if _always_returns(else_stmts) else rest))
+            if body is None or orelse is None:
+                return None
+            new_else = cst.Else(cst.IndentedBlock(orelse)) if orelse else None
+            out.append(stmt.with_changes(body=stmt.body.with_changes(body=body), orelse=new_else))
+            return out
+        if _contains_return(stmt):
+            return None  # a return inside a loop, with or try: left to static_test
+        out.append(stmt)
+    return out
+
+
+def lift_returns(node):
+    """The function with its early returns inside `if`s lifted, or the node unchanged."""
+    if not isinstance(node, cst.FunctionDef) or not isinstance(node.body, cst.IndentedBlock):
+        return node
+    stmts = list(node.body.body)
+    early = any(_contains_return(s) for s in stmts[:-1]) or (
+        stmts and _return_of(stmts[-1]) is None and _contains_return(stmts[-1]))
+    if not early:
+        return node
+    lifted = _lift(stmts)
+    if lifted is None:
+        return node
+    init = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(RET))], cst.Name("None"))])
+    final = cst.SimpleStatementLine([cst.Return(cst.Name(RET))])
+    return node.with_changes(body=node.body.with_changes(body=[init] + lifted + [final]))

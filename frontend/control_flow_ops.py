@@ -1,0 +1,260 @@
+"""What rewritten control flow calls at run time (as `__kiln__.if_stmt`, ...).
+
+Each takes the statement's branch or loop functions, the current values of the variables it
+assigns and their names. A test or iterable known while compiling runs as plain Python;
+an array value stages kiln.lax.cond, while_loop, fori_loop or scan, with the assigned
+variables as the carried state.
+"""
+from __future__ import annotations
+
+from kiln.errors import CompileError
+from kiln.staging import Staged, user_location
+
+
+class Undefined:
+    """A variable with no value on this path (first assigned in one branch only)."""
+    __slots__ = ("name", "where")
+
+    def __init__(self, name: str, where: str = ""):
+        self.name, self.where = name, where
+
+    def _fail(self, *args, **kwargs):
+        raise CompileError(f"variable {self.name!r} is used here but has no value on every path"
+                           f"{self.where}: assign it before the `if`/loop, or in every branch",
+                           user_location())
+
+    __getattr__ = __call__ = __bool__ = __add__ = __radd__ = __mul__ = __rmul__ = __sub__ = _fail
+    __rsub__ = __truediv__ = __getitem__ = __iter__ = __index__ = __float__ = __int__ = _fail
+    __matmul__ = __neg__ = __pow__ = __lt__ = __gt__ = __le__ = __ge__ = _fail
+
+    def __repr__(self) -> str:
+        return f"<undefined {self.name}>"
+
+
+def ld(get, name: str):
+    """The current value of a variable, or Undefined if it is not bound yet."""
+    try:
+        return get()
+    except (NameError, UnboundLocalError):
+        return Undefined(name)
+
+
+def _is_staged(x) -> bool:
+    return isinstance(x, Staged)
+
+
+def static_test(test, what: str):
+    if _is_staged(test):
+        raise CompileError(f"{what} on an array value is not supported yet: kiln can only convert "
+                           "this statement when its condition is known while compiling. Restructure it "
+                           "without early exit, or use kiln.lax.while_loop / kiln.numpy.where", user_location())
+    return test
+
+
+def static_iter(iterable, what: str):
+    if _is_staged(iterable) or isinstance(iterable, StagedRange):
+        raise CompileError(f"{what} over an array value is not supported yet: kiln converts such loops "
+                           "only without early exit. Use kiln.lax.fori_loop / scan", user_location())
+    return iterable
+
+
+# ---------------------------------------------------------------------------- if
+def if_stmt(test, true_fn, false_fn, values, names, line):
+    if not _is_staged(test):
+        return true_fn(*values) if test else false_fn(*values)
+    from kiln.lax import cond
+    import kiln.numpy as knp
+    # Only array-like state can flow through a staged branch; the rest must not change.
+    outs_true, outs_false = {}, {}
+
+    def branch(fn, record):
+        def run():
+            outs = fn(*values)
+            record.update(zip(names, outs))
+            return tuple(_carry(o) for o in outs)
+        return run
+
+    test = knp.asarray(test)
+    if test.shape != ():
+        raise CompileError(f"the condition of this `if` is an array of shape {test.shape}; a condition "
+                           "must be a single boolean (use .any()/.all(), or kiln.numpy.where)", user_location())
+    try:
+        results = cond(test, branch(true_fn, outs_true), branch(false_fn, outs_false))
+    except TypeError as e:
+        raise _branch_error(names, outs_true, outs_false, line, e) from None
+    # A variable bound on neither branch stays unbound (it was a None placeholder in the cond).
+    return tuple(Undefined(name) if isinstance(outs_true.get(name), Undefined) else value
+                 for name, value in zip(names, results))
+
+
+def _carry(value):
+    if isinstance(value, Undefined):
+        return None  # None is an empty pytree: both branches must agree on it
+    return value
+
+
+def _branch_error(names, outs_true, outs_false, line, error):
+    from kiln.primitives import aval_of
+    for name in names:
+        a, b = outs_true.get(name), outs_false.get(name)
+        if isinstance(a, Undefined) != isinstance(b, Undefined):
+            return CompileError(f"variable {name!r} is assigned in only one branch of the `if` at line {line}; "
+                                "when the condition is an array value both branches must define it",
+                                user_location())
+        try:
+            ta, tb = aval_of(a), aval_of(b)
+        except TypeError:
+            continue
+        if ta.shape != tb.shape or ta.dtype != tb.dtype:
+            return CompileError(f"variable {name!r} leaves the branches of the `if` at line {line} with "
+                                f"different types: {ta.str_short()} and {tb.str_short()}", user_location())
+    return CompileError(f"the branches of the `if` at line {line} disagree: {error}", user_location())
+
+
+def if_exp(test, true_fn, false_fn):
+    if not _is_staged(test):
+        return true_fn() if test else false_fn()
+    from kiln.lax import cond
+    return cond(test, true_fn, false_fn)
+
+
+def and_(left, right):
+    a = left()
+    if not _is_staged(a):
+        return a and right()
+    import kiln.numpy as knp
+    return knp.logical_and(a, right())
+
+
+def or_(left, right):
+    a = left()
+    if not _is_staged(a):
+        return a or right()
+    import kiln.numpy as knp
+    return knp.logical_or(a, right())
+
+
+def not_(x):
+    if not _is_staged(x):
+        return not x
+    import kiln.numpy as knp
+    return knp.logical_not(x)
+
+
+# ---------------------------------------------------------------------------- loops
+def _check_carry(names, values, line, what):
+    for name, value in zip(names, values):
+        if isinstance(value, Undefined):
+            continue
+        if not _array_like(value):
+            raise CompileError(f"variable {name!r} changes in the {what} at line {line} whose condition is an "
+                               f"array value, but it holds a {type(value).__name__}; only arrays, numbers and "
+                               "pytrees of them can be loop state", user_location())
+
+
+def _array_like(value) -> bool:
+    from kiln.runtime.array import Array
+    from kiln.runtime.pytree import tree_flatten
+    import numpy as np
+    return all(isinstance(leaf, (Staged, Array, bool, int, float, complex, np.ndarray, np.generic))
+               for leaf in tree_flatten(value)[0])
+
+
+def _loop_state(names, values):
+    """The carried state: defined variables only (names first bound inside stay loop-local)."""
+    keep = [i for i, v in enumerate(values) if not isinstance(v, Undefined)]
+    return keep, tuple(values[i] for i in keep)
+
+
+def _merge(values, keep, new):
+    out = list(values)
+    for i, v in zip(keep, new):
+        out[i] = v
+    return tuple(out)
+
+
+def while_stmt(cond_fn, body_fn, values, names, line):
+    values = tuple(values)
+    test = cond_fn(*values)
+    while not _is_staged(test):  # a static condition: plain Python, until it depends on arrays
+        if not test:
+            return values
+        values = tuple(body_fn(*values))
+        test = cond_fn(*values)
+    from kiln.lax import while_loop
+    keep, state = _loop_state(names, values)
+    _check_carry([names[i] for i in keep], state, line, "`while`")
+
+    def cond(carry):
+        return cond_fn(*_merge(values, keep, carry))
+
+    def body(carry):
+        new = body_fn(*_merge(values, keep, carry))
+        return tuple(new[i] for i in keep)
+
+    try:
+        final = while_loop(cond, body, _as_arrays(state))
+    except TypeError as e:
+        raise _loop_error([names[i] for i in keep], "`while`", line, e) from None
+    return _merge(values, keep, final)
+
+
+def _as_arrays(state):
+    import kiln.numpy as knp
+    from kiln.runtime.pytree import tree_map
+    return tree_map(knp.asarray, state)
+
+
+def _loop_error(names, what, line, error):
+    return CompileError(f"a variable changes type in the {what} loop at line {line} (loop state: "
+                        f"{', '.join(names)}): {error}", user_location())
+
+
+class StagedRange:
+    """range() with an array bound: becomes a fori_loop."""
+    __slots__ = ("start", "stop", "step")
+
+    def __init__(self, start, stop, step):
+        self.start, self.stop, self.step = start, stop, step
+
+
+def loop_range(*args):
+    if not any(_is_staged(a) for a in args):
+        return range(*args)
+    start, stop, step = (0, args[0], 1) if len(args) == 1 else (args + (1,))[:3]
+    if _is_staged(step) or step != 1:
+        raise CompileError("range() with an array bound supports only step 1 so far", user_location())
+    return StagedRange(start, stop, step)
+
+
+def for_stmt(iterable, body_fn, values, names, line):
+    values = tuple(values)
+    if isinstance(iterable, StagedRange):
+        from kiln.lax import fori_loop
+        keep, state = _loop_state(names, values)
+        _check_carry([names[i] for i in keep], state, line, "`for`")
+
+        def body(i, carry):
+            new = body_fn(i, *_merge(values, keep, carry))
+            return tuple(new[k] for k in keep)
+        try:
+            final = fori_loop(iterable.start, iterable.stop, body, _as_arrays(state))
+        except TypeError as e:
+            raise _loop_error([names[i] for i in keep], "`for`", line, e) from None
+        return _merge(values, keep, final)
+    if _is_staged(iterable):
+        from kiln.lax import scan
+        keep, state = _loop_state(names, values)
+        _check_carry([names[i] for i in keep], state, line, "`for`")
+
+        def step(carry, row):
+            new = body_fn(row, *_merge(values, keep, carry))
+            return tuple(new[k] for k in keep), None
+        try:
+            final, _ = scan(step, _as_arrays(state), iterable)
+        except TypeError as e:
+            raise _loop_error([names[i] for i in keep], "`for`", line, e) from None
+        return _merge(values, keep, final)
+    for item in iterable:
+        values = tuple(body_fn(item, *values))
+    return values
