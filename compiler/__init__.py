@@ -7,12 +7,13 @@ from kiln.runtime.config import config
 from kiln.runtime.array import Array
 from kiln.runtime.devices import default_backend, device_count, devices, local_devices
 from kiln.errors import CompileError
-from kiln import numpy, lax, nn, scipy, tree, tree_util  # noqa: F401  (numpy installs array methods)
+from kiln import numpy, lax, nn, scipy, sharding, tree, tree_util  # noqa: F401  (numpy installs array methods)
 from kiln.api import jit, make_ir, make_jaxpr, show
 from kiln.batching import pmap, vmap
 from kiln.custom_derivatives import checkpoint, custom_jvp, custom_vjp, remat
 from kiln.ad import grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp
 from kiln.placement import block_until_ready, device_get, device_put, local_device_count
+from kiln import random  # noqa: F401  (kiln.random, issue #6)
 
 __version__ = "0.1.0"
 
@@ -20,5 +21,5 @@ __all__ = [
     "checkpoint", "custom_jvp", "custom_vjp", "remat", "pmap", "vmap", "grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "value_and_grad", "vjp",
     "Array", "CompileError", "block_until_ready", "config", "default_backend", "device_count",
     "device_get", "device_put", "devices", "jit", "lax", "local_device_count", "local_devices",
-    "make_ir", "make_jaxpr", "nn", "numpy", "scipy", "show", "tree", "tree_util",
+    "make_ir", "make_jaxpr", "nn", "numpy", "random", "scipy", "sharding", "show", "tree", "tree_util",
 ]

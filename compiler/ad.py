@@ -295,7 +295,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
             full = list(args)
             for i, x in zip(nums, d):
                 full[i] = x
-            return fun(*full)
+            return staging_target(fun)(*full)
 
         out, pullback = vjp(partial_fun, *diff)
         out_leaves, out_tree = tree_flatten(out)
@@ -337,7 +337,7 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
             full = list(args)
             for i, x in zip(nums, d):
                 full[i] = x
-            return fun(*full)
+            return staging_target(fun)(*full)
 
         per_arg = []
         out_tree = None

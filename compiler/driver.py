@@ -9,6 +9,7 @@ file restages.
 """
 from __future__ import annotations
 
+import collections
 import inspect
 import math
 import os
@@ -69,7 +70,8 @@ class Signature:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
             raise TypeError(f"{qualname(fn)}() {e}") from None
-        dynamic, static = {}, []
+        # An OrderedDict flattens in insertion (parameter) order; a dict would sort the names.
+        dynamic, static = collections.OrderedDict(), []
         for name, value in bound.arguments.items():
             if name in self.static_names:
                 try:
@@ -178,7 +180,7 @@ def stage(fn, bound, dynamic_tree: PyTreeDef, avals, static, name: str) -> Speci
                            "this is only possible when it is called inside it")
     verify(program)
     program = run_passes(program, DEFAULT_PASSES)
-    check_output_sizes(program)
+    check_sizes(program)
     out_avals = tuple(a.aval for a in program.outputs)
     sources = tuple((f, _stamp(f)) for f in sorted(files))
     return Specialisation(program, dynamic_tree, out_tree, out_avals, sources)
@@ -191,23 +193,23 @@ def _physical_memory() -> int | None:
         return None
 
 
-def check_output_sizes(program: Program) -> None:
-    """A MemoryError, before running, for a result larger than this machine's memory.
+def check_sizes(program: Program) -> None:
+    """A MemoryError, before running, for a value larger than this machine's memory.
 
-    Such a program could only fail when run (or crash a process that overcommits memory);
-    the error names the user's line that computes the result.
+    Such a program could only fail when run, or, where the system overcommits memory, be
+    killed while filling the array; the error names the user's line that computes it.
     """
     memory = _physical_memory()
     if memory is None:
         return
-    for out in program.outputs:
-        nbytes = math.prod(out.aval.shape) * out.aval.dtype.itemsize
-        if nbytes > memory:
-            eqn = next((e for e in program.eqns if any(o is out for o in e.outputs)), None)
-            where = f", computed at {format_location(eqn.loc)}" if eqn is not None else ""
-            raise MemoryError(
-                f"kiln: a result of shape {out.aval.str_short()} needs {_bytes(nbytes)}, more than "
-                f"this machine's memory ({_bytes(memory)}){where}")
+    for eqn in program.eqns:
+        for out in eqn.outputs:
+            nbytes = math.prod(out.aval.shape) * out.aval.dtype.itemsize
+            if nbytes > memory:
+                raise MemoryError(
+                    f"kiln: {eqn.prim.name} makes an array of shape {out.aval.str_short()}, which needs "
+                    f"{_bytes(nbytes)}, more than this machine's memory ({_bytes(memory)}); it is "
+                    f"computed at {format_location(eqn.loc)}")
 
 
 def _bytes(n: int) -> str:
@@ -222,4 +224,4 @@ def cache_key(treedef, avals, static):
 
 
 __all__ = ["Signature", "Specialisation", "abstractify", "argument_leaves", "cache_key",
-           "check_output_sizes", "leaf_value", "qualname", "stage"]
+           "check_sizes", "leaf_value", "qualname", "stage"]
