@@ -295,6 +295,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
             full = list(args)
             for i, x in zip(nums, d):
                 full[i] = x
+            from kiln.frontend.operators import staging_target
             return staging_target(fun)(*full)
 
         out, pullback = vjp(partial_fun, *diff)
@@ -337,6 +338,7 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
             full = list(args)
             for i, x in zip(nums, d):
                 full[i] = x
+            from kiln.frontend.operators import staging_target
             return staging_target(fun)(*full)
 
         per_arg = []

@@ -11,6 +11,7 @@ Every value has an abstract value (`aval`): a static shape and a dtype, plus JAX
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -55,6 +56,7 @@ _SHORT = {"float16": "f16", "float32": "f32", "float64": "f64", "int8": "i8", "i
           "uint64": "u64", "bool": "bool", "complex64": "c64", "complex128": "c128"}
 
 
+@functools.lru_cache(maxsize=None)  # dtypes are few; np.dtype(...).name is slow enough to show
 def short_dtype(dtype) -> str:
     name = np.dtype(dtype).name
     return _SHORT.get(name, name)

@@ -3,7 +3,8 @@
 Each equation becomes one call of its primitive's NumPy implementation (`impl_rules`), named
 after the primitive, with params as keyword arguments; comments name the user's lines. The
 text is what `kiln.show` returns, and executing it is the oracle every other backend is
-tested against.
+tested against: `exec(kiln.show(f, *args), namespace(program))` defines the function, called
+with `constants(program)` and then the inputs.
 
     def f(a, b):
         # demo.py:7: return jnp.dot(x + 1, y + 1)
@@ -13,6 +14,7 @@ tested against.
 """
 from __future__ import annotations
 
+import functools
 import keyword
 import linecache
 import math
@@ -20,8 +22,8 @@ import math
 import libcst as cst
 import numpy as np
 
-from kiln.ir import Literal, Program
-from kiln.primitives import impl_rules, registry
+from kiln.ir import Literal, Program, short_dtype, sub_programs
+from kiln.primitives import MissingRuleError, impl_rules, registry
 from kiln.printer import _name
 
 
@@ -109,6 +111,10 @@ class _Emitter:
         if len(outs) == 1:
             outs = [cst.Element(outs[0].value, comma=cst.Comma())]
         body.append(cst.SimpleStatementLine([cst.Return(cst.Tuple(outs))]))
+        if p.consts:  # say what the constant parameters hold: they are not in the text
+            notes = [cst.EmptyLine(comment=cst.Comment(_const_comment(self.names[v], value)))
+                     for v, value in p.consts]
+            body[0] = body[0].with_changes(leading_lines=notes + list(body[0].leading_lines))
         return cst.FunctionDef(cst.Name(self.fn_name), cst.Parameters(params), cst.IndentedBlock(body))
 
     def equation(self, eqn) -> list:
@@ -143,6 +149,13 @@ class _Emitter:
         return _Emitter(program, f"{key}_{self.nested_count}").function()
 
 
+def _const_comment(name: str, value) -> str:
+    value = np.asarray(value)
+    shape = ",".join(map(str, value.shape))
+    text = np.array2string(value, threshold=8, edgeitems=2, max_line_width=10**6).replace("\n", "")
+    return f"# {name}: constant {short_dtype(value.dtype)}[{shape}] = {text}"
+
+
 def _comment(loc) -> str:
     text = linecache.getline(loc.file, loc.line).strip()
     short = loc.file.rsplit("/", 1)[-1]
@@ -168,27 +181,52 @@ def python_source(program: Program, fn_name: str = "f") -> str:
     return module.code
 
 
-def _namespace() -> dict:
+def _primitives(program: Program, found: dict) -> dict:
+    for eqn in program.eqns:
+        found.setdefault(eqn.prim.name, eqn.prim)
+        for sub in sub_programs(eqn):
+            _primitives(sub, found)
+    return found
+
+
+def namespace(program: Program) -> dict:
+    """The globals the source of `program` runs in: `np` and the NumPy implementation of each
+    primitive it uses. A primitive without one raises MissingRuleError, naming it."""
     ns = {"np": np}
-    for name, prim in registry.items():
-        impl = impl_rules.get(prim)
-        if impl is None:
-            continue
+    for name, prim in _primitives(program, {}).items():
+        impl = impl_rules[prim]  # MissingRuleError: "primitive 'p' has no reference implementation rule"
         ns[py_name(name)] = impl if prim.multiple_results else _single(impl)
     return ns
 
 
+def constants(program: Program) -> list:
+    """The values of the constant parameters, which come first: `fn(*constants(p), *inputs)`."""
+    return [value for _, value in program.consts]
+
+
 def _single(impl):
-    return lambda *args, **params: impl(*args, **params)[0]
+    @functools.wraps(impl)
+    def call(*args, **params):
+        return impl(*args, **params)[0]
+    return call
 
 
 def compile_program(program: Program, fn_name: str = "f"):
     """A Python callable running `program` on NumPy arrays: `fn(*inputs) -> tuple`."""
     source = python_source(program, fn_name)
-    namespace = _namespace()
-    exec(compile(source, f"<kiln reference: {fn_name}>", "exec"), namespace)
-    fn = namespace[_function_name(fn_name)]
-    consts = [value for _, value in program.consts]
+    try:
+        globals_ = namespace(program)
+    except MissingRuleError as e:
+        # make_ir and show compile too, and must still work: fail when the program is run.
+        error = e
+
+        def missing(*inputs):
+            raise MissingRuleError(str(error))
+        missing.source = source
+        return missing
+    exec(compile(source, f"<kiln reference: {fn_name}>", "exec"), globals_)
+    fn = globals_[_function_name(fn_name)]
+    consts = constants(program)
 
     def run(*inputs):
         with np.errstate(all="ignore"):
