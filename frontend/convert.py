@@ -47,7 +47,8 @@ def recording_files():
     try:
         yield files
     finally:
-        _recording.remove(files)
+        popped = _recording.pop()
+        assert popped is files
 
 
 def convert(fn):
@@ -129,8 +130,9 @@ def _local_names(fn, positions):
 
     def lookup(node):
         first = [node.decorators[0]] if node.decorators else []
-        for line in (positions[n].start.line for n in (node, *first)):
-            names = codes.get((node.name.value, line))
+        for n in (node, *first):
+            rng = positions.get(n)  # None for a def the rewrite made
+            names = codes.get((node.name.value, rng.start.line)) if rng is not None else None
             if names is not None:
                 return names
         return None

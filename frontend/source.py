@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import io
 import linecache
 from dataclasses import dataclass
 
@@ -29,6 +30,11 @@ class ParsedFile:
     # function/lambda node -> name of the innermost enclosing class: Python mangles the
     # `__private` names of code written inside a class with it.
     classes: dict
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        # Split as Python and libcst count lines (not str.splitlines, which also splits at \f).
+        return io.StringIO(self.text, newline="").readlines()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ staged values as `JitTracer<float32[3]>`.
 from __future__ import annotations
 
 import builtins
+import types
 
 import libcst as cst
 
@@ -19,19 +20,21 @@ _IO_BUILTINS = {
 
 
 class UnsupportedFinder(cst.CSTVisitor):
-    def __init__(self, source, globals_: dict):
+    def __init__(self, source, fn):
         super().__init__()
         self.source = source
-        self.globals = globals_
+        self.globals = fn.__globals__
+        # Every name bound in the function or its nested scopes: such a name is not the builtin.
+        self.local_names = _bound_names(fn.__code__)
         self.problems: list[tuple[str, Loc]] = []
-        self._assigned: set[str] = set()
 
     def _flag(self, node, message: str) -> None:
         self.problems.append((message, self.source.loc(node)))
 
     def visit_Try(self, node):
-        self._flag(node, "try/except is not supported in a compiled function: exceptions cannot be "
-                         "raised by array computations; compute a mask and use kiln.numpy.where")
+        self._flag(node, "try blocks (try/except/finally) are not supported in a compiled function: "
+                         "array computations do not raise exceptions; compute a mask and use "
+                         "kiln.numpy.where")
 
     def visit_TryStar(self, node):
         self._flag(node, "try/except* is not supported in a compiled function")
@@ -67,17 +70,21 @@ class UnsupportedFinder(cst.CSTVisitor):
         if isinstance(func, cst.Name) and func.value in _IO_BUILTINS and self._is_builtin(func.value):
             self._flag(node, f"I/O is not supported in a compiled function: {_IO_BUILTINS[func.value]}")
 
-    def visit_AssignTarget(self, node):
-        if isinstance(node.target, cst.Name):
-            self._assigned.add(node.target.value)
-
     def _is_builtin(self, name: str) -> bool:
-        return name not in self._assigned and name not in self.globals and hasattr(builtins, name)
+        return name not in self.local_names and name not in self.globals and hasattr(builtins, name)
 
 
-def check_supported(source, globals_: dict) -> None:
-    """Raise CompileError listing every unsupported construct in the function."""
-    finder = UnsupportedFinder(source, globals_)
+def _bound_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_varnames) | set(code.co_cellvars) | set(code.co_freevars)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _bound_names(const)
+    return names
+
+
+def check_supported(source, fn) -> None:
+    """Raise CompileError listing every unsupported construct in the function `fn`."""
+    finder = UnsupportedFinder(source, fn)
     source.node.visit(finder)
     if finder.problems:
         problems = sorted(finder.problems, key=lambda p: (p[1].line, p[1].col))

@@ -48,7 +48,7 @@ import kiln.numpy as jnp
 # become ordinary tests (strict xfail reports a test that starts passing early).
 # 3 and 4 are in: grad and friends, kiln.lax control flow and vmap work (both
 # issues stay open for other parts: Python control flow on arrays, benchmarks).
-LANDED_ISSUES: frozenset[int] = frozenset({3, 4})
+LANDED_ISSUES: frozenset[int] = frozenset({3, 4, 6})
 
 ISSUE_CAPABILITIES = {
     3: "autodiff (grad, value_and_grad, jacobian, jacfwd, jacrev, hessian, vjp/jvp)",

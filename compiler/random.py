@@ -1,0 +1,666 @@
+"""kiln.random: JAX's explicit-key, counter-based PRNG, drawing the bits JAX draws.
+
+Keys and their representation
+-----------------------------
+The generator is threefry2x32 (`kiln.lax.prng.threefry2x32_p`), in JAX 0.10.2's default
+configuration (`jax_threefry_partitionable=True`): the bits for an array of shape S are
+threefry2x32(key, (hi, lo)) of the 64-bit row-major index of each element, `split` encrypts the
+index of each new key the same way, and `fold_in(key, d)` encrypts the counter pair (0, d).
+
+- `key(seed)` makes a typed key array (`kiln.runtime.prng.PRNGKeyArray`, dtype `key<fry>`):
+  a kiln.Array subclass whose buffer is the uint32 key data with a trailing axis of 2. It
+  prints like JAX's keys, iterates and indexes as an array of keys, and is a pytree leaf.
+- `PRNGKey(seed)` makes a raw key: a uint32 array of shape (2,).
+- Every function accepts both. A typed key passed into a compiled function (kiln.jit, vmap,
+  grad, ...) is staged as its uint32 data (shape S + (2,)), i.e. as a raw key, so results
+  that are keys (`split`, `fold_in`) come out of a compiled function as raw uint32 key data;
+  `wrap_key_data` makes them typed again. Eagerly, typed in gives typed out, as in JAX.
+
+Floating-point values
+---------------------
+Integers (bits, randint, permutation, choice, categorical indices, keys) are bit-identical to
+JAX. Uniform floats are exact. `normal` is exact in float32 (XLA's erf_inv algorithm is
+reproduced), except where XLA's CPU log1p is not correctly rounded; samplers built on
+log/log1p/erf (exponential, gumbel, laplace, logistic, truncated_normal) compute those
+functions correctly rounded, where XLA's CPU approximations may differ in the last place.
+"""
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+import kiln.lax as lax
+import kiln.numpy as jnp
+from kiln.lax.elementwise import add_p, convert_element_type_p, mul_p, sub_p
+from kiln.lax.prng import random_erf_inv_p, threefry2x32
+from kiln.primitives import aval_of, bind
+from kiln.runtime import dtypes
+from kiln.runtime.array import Array
+from kiln.runtime.config import config
+from kiln.runtime.prng import PRNGKeyArray, key_dtype
+
+__all__ = [
+    "PRNGKey", "key", "key_data", "key_impl", "wrap_key_data", "split", "fold_in", "clone", "bits",
+    "uniform", "normal", "randint", "bernoulli", "categorical", "choice", "permutation",
+    "truncated_normal", "exponential", "gumbel", "laplace", "logistic", "multivariate_normal",
+]
+
+_UINT = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: np.dtype(np.uint32), 64: np.dtype(np.uint64)}
+
+
+# ---------------------------------------------------------------------------- keys
+
+def _is_concrete(x) -> bool:
+    return isinstance(x, (Array, np.ndarray, np.generic, int, float, bool))
+
+
+def _unwrap(key, name: str):
+    """(uint32 key data with a trailing axis of 2, whether the key was typed)."""
+    if isinstance(key, PRNGKeyArray):
+        return Array(key._value), True
+    if isinstance(key, (list, tuple, np.ndarray)):
+        key = jnp.asarray(key)
+    aval = aval_of(key)
+    if aval.dtype != np.uint32 or len(aval.shape) < 1 or aval.shape[-1] != 2:
+        raise TypeError(f"JAX encountered invalid PRNG key data: expected key_data.dtype = uint32 and "
+                        f"a trailing dimension of 2 in {name}; got {aval.str_short()}")
+    return key, False
+
+
+def _single(key, name: str):
+    data, typed = _unwrap(key, name)
+    shape = aval_of(data).shape
+    if shape != (2,):
+        raise ValueError(f"{name} accepts a single key, but was given a key array of shape "
+                         f"{shape[:-1]} != (). Use jax.vmap for batching.")
+    return data, typed
+
+
+def _wrap(data, typed):
+    if typed and isinstance(data, Array):
+        return PRNGKeyArray(np.asarray(data))
+    return data
+
+
+def _words(data):
+    return data[0], data[1]
+
+
+def _seed_words(seed):
+    """The two key words of an integer seed, as JAX's threefry_seed computes them."""
+    if isinstance(seed, (bool, np.bool_)) or (hasattr(seed, "dtype") and np.dtype(aval_of(seed).dtype).kind == "b"):
+        raise TypeError(f"PRNG key seed must be an integer; got {seed!r}")
+    if isinstance(seed, int):
+        value = np.int64(seed)
+        if not config.x64_enabled:
+            value = value.astype(np.int32)
+        seed = value
+    if isinstance(seed, (np.ndarray, np.generic)) or isinstance(seed, Array):
+        arr = np.asarray(seed)
+        if arr.shape != ():
+            raise TypeError(f"PRNG key seed must be a scalar; got {seed!r}.")
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"PRNG key seed must be an integer; got {seed!r}")
+        if arr.dtype.itemsize < 8 or not config.x64_enabled:
+            arr = arr.astype(dtypes.canonicalize_dtype(arr.dtype))
+        wide = arr.astype(np.uint64) if arr.dtype.itemsize == 8 else None
+        hi = np.uint32(int(wide) >> 32) if wide is not None else np.uint32(0)
+        lo = arr.astype(np.uint32) if arr.dtype.itemsize <= 4 else np.uint32(int(wide) & 0xFFFFFFFF)
+        return Array(np.array([hi, lo], dtype=np.uint32))
+    aval = aval_of(seed)
+    if aval.shape != ():
+        raise TypeError(f"PRNG key seed must be a scalar; got {aval.str_short()}.")
+    if np.dtype(aval.dtype).kind not in "iu":
+        raise TypeError(f"PRNG key seed must be an integer; got {aval.str_short()}")
+    lo = lax.convert_element_type(seed, np.uint32)
+    if np.dtype(aval.dtype).itemsize == 8:
+        hi = lax.convert_element_type(lax.convert_element_type(seed, np.uint64) >> np.uint64(32), np.uint32)
+    else:
+        hi = jnp.zeros((), np.uint32)
+    return jnp.stack([hi, lo])
+
+
+def key(seed, *, impl=None):
+    """A typed key array (dtype key<fry>) from an integer seed."""
+    _check_impl(impl)
+    data = _seed_words(seed)
+    return _wrap(data, True)
+
+
+def PRNGKey(seed, *, impl=None):
+    """A raw key: uint32[2] key data from an integer seed."""
+    _check_impl(impl)
+    return _seed_words(seed)
+
+
+def _check_impl(impl):
+    if impl not in (None, "threefry2x32", key_dtype):
+        raise ValueError(f"kiln.random supports only the threefry2x32 PRNG implementation, got {impl!r}")
+
+
+def key_data(keys):
+    """The uint32 data (trailing axis of 2) of typed keys; raw keys are returned as they are."""
+    data, _ = _unwrap(keys, "key_data")
+    return data
+
+
+def key_impl(keys):
+    _unwrap(keys, "key_impl")
+    return "fry"
+
+
+def wrap_key_data(key_bits_array, *, impl=None, dtype=None):
+    """Typed keys from uint32 key data with a trailing axis of 2."""
+    _check_impl(impl)
+    _check_impl(dtype)
+    if isinstance(key_bits_array, PRNGKeyArray):
+        raise TypeError("wrap_key_data takes raw key data, got a typed key array")
+    data = jnp.asarray(key_bits_array)
+    aval = aval_of(data)
+    if aval.dtype != np.uint32 or not aval.shape or aval.shape[-1] != 2:
+        raise TypeError(f"wrap_key_data expects uint32 key data with a trailing dimension of 2, got "
+                        f"{aval.str_short()}")
+    return _wrap(data, True)
+
+
+def clone(key):
+    return key
+
+
+def _canonical_shape(shape, name="shape"):
+    if isinstance(shape, (int, np.integer)) or (isinstance(shape, Array) and shape.ndim == 0):
+        return (operator.index(shape),)
+    try:
+        return tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"Shapes must be 1D sequences of concrete values of integer type, got {shape!r}.") from None
+
+
+def _iota_2x32(shape):
+    """(hi, lo) uint32 words of each element's 64-bit row-major index in `shape`."""
+    size = math.prod(shape)
+    if size >= 2 ** 32:
+        raise NotImplementedError("kiln.random: arrays of 2**32 elements or more")
+    lo = lax.iota(np.uint32, size).reshape(shape)
+    hi = jnp.zeros(shape, np.uint32)
+    return hi, lo
+
+
+def _split_data(data, shape):
+    k0, k1 = _words(data)
+    hi, lo = _iota_2x32(shape)
+    y0, y1 = threefry2x32(k0, k1, hi, lo)
+    return jnp.stack([y0, y1], axis=len(shape))
+
+
+def split(key, num=2):
+    """`num` new keys (an int or a shape) from one key."""
+    data, typed = _single(key, "split")
+    shape = _canonical_shape(num, "num")
+    return _wrap(_split_data(data, shape), typed)
+
+
+def _fold_in_data(data, d):
+    k0, k1 = _words(data)
+    d = lax.convert_element_type(jnp.asarray(d) if not isinstance(d, int) else np.uint32(d & 0xFFFFFFFF)
+                                 if d >= 0 else np.uint32(d % 2 ** 32), np.uint32)
+    y0, y1 = threefry2x32(k0, k1, np.uint32(0), d)
+    return jnp.stack([y0, y1])
+
+
+def fold_in(key, data):
+    """A new key from a key and an integer (folded in as uint32)."""
+    kd, typed = _single(key, "fold_in")
+    if isinstance(data, int) and not 0 <= data < 2 ** 32:
+        raise OverflowError(f"Python integer {data} out of bounds for uint32")
+    return _wrap(_fold_in_data(kd, data), typed)
+
+
+def _random_bits(data, bit_width, shape):
+    k0, k1 = _words(data)
+    hi, lo = _iota_2x32(shape)
+    y0, y1 = threefry2x32(k0, k1, hi, lo)
+    if bit_width == 64:
+        u64 = np.dtype(np.uint64)
+        return ((lax.convert_element_type(y0, u64) << np.uint64(32))
+                | lax.convert_element_type(y1, u64))
+    bits = lax.bitwise_xor(y0, y1)
+    if bit_width != 32:
+        bits = lax.convert_element_type(bits, _UINT[bit_width])
+    return bits
+
+
+def bits(key, shape=(), dtype=None):
+    """Uniform random bits as unsigned integers."""
+    data, _ = _single(key, "bits")
+    dtype = dtypes.default_uint_dtype() if dtype is None else dtypes.canonicalize_dtype(dtype)
+    if dtype.kind != "u":
+        raise ValueError(f"dtype argument to `bits` must be an unsigned int dtype, got {dtype}")
+    shape = _canonical_shape(shape)
+    return _random_bits(data, dtype.itemsize * 8, shape)
+
+
+# ---------------------------------------------------------------------------- floats
+
+def _float_dtype(dtype, name, allow_complex=False):
+    dtype = dtypes.default_float_dtype() if dtype is None else dtypes.canonicalize_dtype(dtype)
+    if dtype.kind != "f" and not (allow_complex and dtype.kind == "c"):
+        raise ValueError(f"dtype argument to `{name}` must be a float dtype, got {dtype}")
+    return dtype
+
+
+def _exact_scale(minval, maxval, dtype) -> bool:
+    """Whether floats * (maxval - minval) is exact for floats in [0, 1) with `nmant` bits:
+    true when both bounds are concrete scalars whose difference is a power of two."""
+    try:
+        lo = np.asarray(minval, dtype=dtype)
+        hi = np.asarray(maxval, dtype=dtype)
+    except Exception:
+        return False
+    if lo.shape != () or hi.shape != ():
+        return False
+    with np.errstate(all="ignore"):
+        span = (hi - lo).astype(dtype)
+    if not np.isfinite(span) or span <= 0:
+        return False
+    mantissa, _ = np.frexp(span)
+    return mantissa == 0.5
+
+
+def _fma(a, b, c, dtype):
+    """a * b + c with one rounding, as XLA's CPU compiler fuses it (float32: exact in float64)."""
+    if dtype == np.float32:
+        f64 = np.dtype(np.float64)
+        up = lambda v: bind(convert_element_type_p, v, new_dtype=f64, weak_type=False)
+        shape = np.broadcast_shapes(*(aval_of(v).shape for v in (a, b, c)))
+        a, b, c = (up(jnp.broadcast_to(jnp.asarray(v, dtype), shape)) for v in (a, b, c))
+        # bind, not operators: float64 must not be canonicalised away when x64 is off.
+        total = bind(add_p, bind(mul_p, a, b), c)
+        return bind(convert_element_type_p, total, new_dtype=np.dtype(dtype), weak_type=False)
+    if dtype == np.float64:
+        return _fma64(a, b, c)
+    return a * b + c
+
+
+def _fma64(a, b, c):
+    """a * b + c in float64 with (nearly always) one rounding: error-free transformations
+    (Dekker's TwoProduct with Veltkamp splitting, Knuth's TwoSum)."""
+    shape = np.broadcast_shapes(*(aval_of(v).shape for v in (a, b, c)))
+    a, b, c = (jnp.broadcast_to(jnp.asarray(v, np.float64), shape) for v in (a, b, c))
+    mul = lambda x, y: bind(mul_p, x, y)
+    add = lambda x, y: bind(add_p, x, y)
+    sub = lambda x, y: bind(sub_p, x, y)
+    split = np.float64(134217729.0)  # 2**27 + 1
+
+    def halves(x):
+        t = mul(split, x)
+        hi = sub(t, sub(t, x))
+        return hi, sub(x, hi)
+    p = mul(a, b)
+    ah, al = halves(a)
+    bh, bl = halves(b)
+    e = add(add(add(sub(mul(ah, bh), p), mul(ah, bl)), mul(al, bh)), mul(al, bl))
+    s = add(p, c)
+    bb = sub(s, p)
+    t = add(sub(p, sub(s, bb)), sub(c, bb))
+    return add(s, add(t, e))
+
+
+def _uniform(data, shape, dtype, minval, maxval):
+    finfo = np.finfo(dtype)
+    nbits, nmant = finfo.bits, finfo.nmant
+    rng_bits = 8 if nmant < 8 else nbits
+    raw = _random_bits(data, rng_bits, shape)
+    uint = _UINT[nbits]
+    if rng_bits != nbits:
+        raw = lax.convert_element_type(raw, uint)
+    mant = raw >> np.asarray(rng_bits - nmant, uint)
+    # bitcast(mant | bits(1.0)) - 1.0 == mant * 2**-nmant exactly.
+    floats = lax.convert_element_type(mant, dtype) * np.asarray(2.0 ** -nmant, dtype)
+    exact = _exact_scale(minval, maxval, dtype)
+    lo = lax.convert_element_type(jnp.asarray(minval), dtype)
+    hi = lax.convert_element_type(jnp.asarray(maxval), dtype)
+    if exact:
+        out = floats * (hi - lo) + lo
+    else:
+        out = _fma(floats, hi - lo, lo, dtype)
+    out = jnp.maximum(lo, out)
+    return jnp.broadcast_to(out, shape)
+
+
+def uniform(key, shape=(), dtype=None, minval=0., maxval=1.):
+    """Uniform floats in [minval, maxval)."""
+    data, _ = _single(key, "uniform")
+    dtype = _float_dtype(dtype, "uniform")
+    shape = _canonical_shape(shape)
+    _check_shape("uniform", shape, np.shape(minval), np.shape(maxval))
+    return _uniform(data, shape, dtype, minval, maxval)
+
+
+def _check_shape(name, shape, *param_shapes):
+    if param_shapes:
+        try:
+            full = np.broadcast_shapes(shape, *param_shapes)
+        except ValueError:
+            full = None
+        if full != tuple(shape):
+            raise ValueError(f"{name} parameter shapes must be broadcast-compatible with shape argument, "
+                             f"and the result of broadcasting the shapes must equal the shape argument, "
+                             f"but got result {full} for shape argument {tuple(shape)}.")
+
+
+def _erf_inv(x):
+    return bind(random_erf_inv_p, x)
+
+
+def _normal_real(data, shape, dtype):
+    lo = np.nextafter(np.asarray(-1.0, dtype), np.asarray(0.0, dtype))
+    u = _uniform(data, shape, dtype, lo, np.asarray(1.0, dtype))
+    return np.asarray(np.sqrt(2), dtype) * _erf_inv(u)
+
+
+def normal(key, shape=(), dtype=None):
+    """Standard normal floats (or complex values)."""
+    data, _ = _single(key, "normal")
+    dtype = _float_dtype(dtype, "normal", allow_complex=True)
+    shape = _canonical_shape(shape)
+    if dtype.kind == "c":
+        real = np.finfo(dtype).dtype
+        kr = _split_data(data, (2,))
+        re = _normal_real(kr[0], shape, real).astype(dtype)
+        im = _normal_real(kr[1], shape, real).astype(dtype)
+        return (re + 1j * im) / np.asarray(np.sqrt(2), dtype)
+    return _normal_real(data, shape, dtype)
+
+
+def truncated_normal(key, lower, upper, shape=None, dtype=None):
+    """Normal floats truncated to (lower, upper)."""
+    data, _ = _single(key, "truncated_normal")
+    dtype = _float_dtype(dtype, "truncated_normal")
+    if shape is None:
+        shape = np.broadcast_shapes(np.shape(lower), np.shape(upper))
+    else:
+        shape = _canonical_shape(shape)
+        _check_shape("truncated_normal", shape, np.shape(lower), np.shape(upper))
+    sqrt2 = np.asarray(np.sqrt(2), dtype)
+    lower = lax.convert_element_type(jnp.asarray(lower), dtype)
+    upper = lax.convert_element_type(jnp.asarray(upper), dtype)
+    a = lax.erf(lower / sqrt2)
+    b = lax.erf(upper / sqrt2)
+    u = _uniform(data, shape, dtype, a, b)
+    out = sqrt2 * _erf_inv(u)
+    return jnp.clip(out,
+                    lax.nextafter(lax.stop_gradient(lower), np.asarray(np.inf, dtype)),
+                    lax.nextafter(lax.stop_gradient(upper), np.asarray(-np.inf, dtype)))
+
+
+def exponential(key, shape=(), dtype=None):
+    data, _ = _single(key, "exponential")
+    dtype = _float_dtype(dtype, "exponential")
+    shape = _canonical_shape(shape)
+    u = _uniform(data, shape, dtype, 0.0, 1.0)
+    return -jnp.log1p(-u)
+
+
+def gumbel(key, shape=(), dtype=None, mode=None):
+    data, _ = _single(key, "gumbel")
+    dtype = _float_dtype(dtype, "gumbel")
+    shape = _canonical_shape(shape)
+    if mode not in (None, "low", "high"):
+        raise ValueError(f"Must provide valid mode for gumbel got: {mode}")
+    return _gumbel(data, shape, dtype, mode or "low")
+
+
+def _gumbel(data, shape, dtype, mode):
+    info = np.finfo(dtype)
+    if mode == "high":
+        u = _uniform(data, (2,) + tuple(shape), dtype, 0.0, 1.0)
+        high, low = u[0], u[1]
+        x = jnp.where(high >= 0.5, high, high + np.asarray(2.0 ** -info.nmant, dtype) * low
+                      + np.asarray(info.tiny, dtype))
+        return -jnp.log(-jnp.log1p(-x))
+    u = _uniform(data, shape, dtype, np.asarray(info.tiny, dtype), np.asarray(1.0, dtype))
+    return -jnp.log(-jnp.log(u))
+
+
+def laplace(key, shape=(), dtype=None):
+    data, _ = _single(key, "laplace")
+    dtype = _float_dtype(dtype, "laplace")
+    shape = _canonical_shape(shape)
+    lo = np.asarray(-1.0 + np.finfo(dtype).epsneg, dtype)
+    u = _uniform(data, shape, dtype, lo, np.asarray(1.0, dtype))
+    return jnp.sign(u) * jnp.log1p(-jnp.abs(u))
+
+
+def logistic(key, shape=(), dtype=None):
+    data, _ = _single(key, "logistic")
+    dtype = _float_dtype(dtype, "logistic")
+    shape = _canonical_shape(shape)
+    x = _uniform(data, shape, dtype, np.asarray(np.finfo(dtype).tiny, dtype), np.asarray(1.0, dtype))
+    return jnp.log(x) - jnp.log1p(-x)
+
+
+def bernoulli(key, p=0.5, shape=None, mode="low"):
+    """Booleans that are True with probability p."""
+    if mode not in ("high", "low"):
+        raise ValueError(f"got mode={mode!r}, expected 'high' or 'low'")
+    data, _ = _single(key, "bernoulli")
+    dtype = aval_of(p).dtype if not isinstance(p, float) else dtypes.default_float_dtype()
+    if np.dtype(dtype).kind != "f":
+        raise TypeError(f"bernoulli probability `p` must have a floating dtype, got {dtype}.")
+    dtype = dtypes.canonicalize_dtype(dtype)
+    p = lax.convert_element_type(jnp.asarray(p), dtype)
+    if shape is None:
+        shape = aval_of(p).shape
+    else:
+        shape = _canonical_shape(shape)
+        _check_shape("bernoulli", shape, aval_of(p).shape)
+    if mode == "high":
+        u = _uniform(data, (2,) + tuple(shape), dtype, 0.0, 1.0)
+        u1, u2 = u[0], u[1] * np.asarray(2.0 ** -np.finfo(dtype).nmant, dtype)
+        return u2 < p - u1
+    return _uniform(data, shape, dtype, 0.0, 1.0) < p
+
+
+# ---------------------------------------------------------------------------- integers
+
+def _clip_to(val, dtype):
+    """val converted to the integer dtype, clipped (not wrapped) to its range."""
+    vd = np.dtype(aval_of(val).dtype)
+    lo = max(np.iinfo(dtype).min, np.iinfo(vd).min)
+    hi = min(np.iinfo(dtype).max, np.iinfo(vd).max)
+    return lax.convert_element_type(jnp.clip(val, np.asarray(lo, vd), np.asarray(hi, vd)), dtype)
+
+
+def randint(key, shape, minval, maxval, dtype=None):
+    """Uniform integers in [minval, maxval)."""
+    data, _ = _single(key, "randint")
+    dtype = dtypes.default_int_dtype() if dtype is None else dtypes.canonicalize_dtype(dtype)
+    if dtype.kind not in "iu":
+        raise TypeError(f"randint only accepts integer dtypes, got {dtype}")
+    shape = _canonical_shape(shape)
+    _check_shape("randint", shape, np.shape(minval), np.shape(maxval))
+    info = np.iinfo(dtype)
+    if info.bits < 32:  # as JAX: sampled in int32 (the bounds clipped to dtype), then converted
+        lo = jnp.clip(jnp.asarray(minval).astype(np.int32), int(info.min), int(info.max))
+        hi = jnp.clip(jnp.asarray(maxval).astype(np.int32), int(info.min), int(info.max) + 1)
+        return _randint(data, shape, lo, hi, np.dtype(np.int32)).astype(dtype)
+    return _randint(data, shape, minval, maxval, dtype)
+
+
+def _randint(data, shape, minval, maxval, dtype):
+    minval = jnp.asarray(minval)
+    maxval = jnp.asarray(maxval)
+    if np.dtype(aval_of(minval).dtype).kind not in "iu":
+        minval = minval.astype(int)
+    if np.dtype(aval_of(maxval).dtype).kind not in "iu":
+        maxval = maxval.astype(int)
+    mvd = np.dtype(aval_of(maxval).dtype)
+    top = _clip_to(jnp.asarray(np.iinfo(dtype).max, dtype), mvd)
+    maxval_out_of_range = maxval > top
+    minval = _clip_to(minval, dtype)
+    maxval = _clip_to(maxval, dtype)
+    nbits = np.iinfo(dtype).bits
+    keys = _split_data(data, (2,))
+    higher = _random_bits(keys[0], nbits, shape)
+    lower = _random_bits(keys[1], nbits, shape)
+    unsigned = _UINT[nbits]
+    span = lax.convert_element_type(maxval - minval, unsigned)
+    span = jnp.where(maxval <= minval, np.asarray(1, unsigned), span)
+    span = jnp.where(maxval_out_of_range & (maxval > minval), span + np.asarray(1, unsigned), span)
+    multiplier = lax.rem(jnp.full_like(span, 2 ** (nbits // 2) % (2 ** nbits)), span)
+    multiplier = lax.rem(multiplier * multiplier, span)
+    offset = lax.rem(higher, jnp.broadcast_to(span, shape)) * multiplier + lax.rem(lower, jnp.broadcast_to(span, shape))
+    offset = lax.rem(offset, jnp.broadcast_to(span, shape))
+    return jnp.broadcast_to(minval + lax.convert_element_type(offset, dtype), shape)
+
+
+def _shuffle(data, x, axis):
+    size = math.prod(aval_of(x).shape)
+    rounds = int(np.ceil(3 * np.log(max(1, size)) / np.log(np.iinfo(np.uint32).max)))
+    for _ in range(rounds):
+        keys = _split_data(data, (2,))
+        data, sub = keys[0], keys[1]
+        sort_keys = _random_bits(sub, 32, aval_of(x).shape)
+        _, x = lax.sort((sort_keys, x), dimension=axis, is_stable=True, num_keys=1)
+    return x
+
+
+def permutation(key, x, axis=0, independent=False):
+    """A random permutation of x along axis (of arange(x) for an integer x)."""
+    data, _ = _single(key, "permutation")
+    if isinstance(x, (int, np.integer)) or (_is_concrete(x) and np.ndim(x) == 0):
+        n = operator.index(x)
+        return _shuffle(data, jnp.arange(n), 0)
+    x = jnp.asarray(x)
+    ndim = len(aval_of(x).shape)
+    if ndim == 0:
+        raise TypeError("x must be an integer or at least 1-dimensional")
+    axis = axis % ndim
+    if independent or ndim == 1:
+        return _shuffle(data, x, axis)
+    ind = _shuffle(data, jnp.arange(aval_of(x).shape[axis]), 0)
+    return jnp.take(x, ind, axis=axis)
+
+
+def _top_k_indices(g, k):
+    """Indices of the k largest entries along the last axis (ties: lower index first)."""
+    n = aval_of(g).shape[-1]
+    idx = jnp.broadcast_to(lax.iota(np.int32, n), aval_of(g).shape)
+    _, order = lax.sort((-g, idx), dimension=len(aval_of(g).shape) - 1, is_stable=True, num_keys=1)
+    return order[..., :k]
+
+
+def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
+    """Random samples from a (or arange(a)), with or without replacement, optionally weighted."""
+    data, _ = _single(key, "choice")
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"shape argument of jax.random.choice must be a sequence, got {shape}")
+    shape = _canonical_shape(shape)
+    arr = jnp.asarray(a)
+    arr_shape = aval_of(arr).shape
+    if len(arr_shape) == 0:
+        n_inputs = operator.index(a if isinstance(a, int) else int(np.asarray(a)))
+    else:
+        axis = axis % len(arr_shape)
+        n_inputs = arr_shape[axis]
+    n_draws = math.prod(shape)
+    if n_draws == 0:
+        return jnp.zeros(shape, dtype=aval_of(arr).dtype)
+    if n_inputs <= 0:
+        raise ValueError("a must be greater than 0 unless no samples are taken")
+    if not replace and n_draws > n_inputs:
+        raise ValueError(f"Cannot take a larger sample (size {n_draws}) than population (size {n_inputs}) "
+                         f"when 'replace=False'")
+    key_like = _wrap(data, False)
+    if p is None:
+        if replace:
+            ind = randint(key_like, shape, 0, n_inputs)
+            result = ind if len(arr_shape) == 0 else jnp.take(arr, ind, axis=axis)
+        else:
+            perm = permutation(key_like, n_inputs if len(arr_shape) == 0 else arr, axis)
+            slices = (slice(None),) * (axis if len(arr_shape) else 0) + (slice(n_draws),)
+            result = perm[slices]
+    else:
+        p_arr = jnp.asarray(p)
+        if np.dtype(aval_of(p_arr).dtype).kind != "f":
+            p_arr = p_arr.astype(dtypes.default_float_dtype())
+        if aval_of(p_arr).shape != (n_inputs,):
+            raise ValueError("p must be None or a 1D vector with the same size as a.shape[axis]. "
+                             f"p has shape {aval_of(p_arr).shape} and a.shape[axis] is {n_inputs}.")
+        pdt = np.dtype(aval_of(p_arr).dtype)
+        if replace:
+            p_cuml = jnp.cumsum(p_arr)
+            r = p_cuml[-1] * (1 - _uniform(data, shape, pdt, 0.0, 1.0))
+            ind = jnp.sum(p_cuml < r[..., None], axis=-1).astype(dtypes.default_int_dtype())
+        else:
+            g = _gumbel(data, (n_inputs,), pdt, mode or "low") + jnp.log(p_arr)
+            ind = _top_k_indices(g, n_draws).astype(dtypes.default_int_dtype())
+        result = ind if len(arr_shape) == 0 else jnp.take(arr, ind, axis=axis)
+    out_shape = shape if len(arr_shape) == 0 else arr_shape[:axis] + tuple(shape) + arr_shape[axis + 1:]
+    return result.reshape(out_shape)
+
+
+def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
+    """Samples from categorical distributions given by unnormalised log probabilities."""
+    data, _ = _single(key, "categorical")
+    logits = jnp.asarray(logits)
+    lshape = aval_of(logits).shape
+    ndim = len(lshape)
+    axis = axis % ndim
+    batch_shape = tuple(np.delete(np.array(lshape, dtype=np.int64), axis).tolist())
+    if shape is None:
+        shape = batch_shape
+    else:
+        shape = _canonical_shape(shape)
+        _check_shape("categorical", shape, batch_shape)
+    prefix = shape[:len(shape) - len(batch_shape)]
+    dtype = np.dtype(aval_of(logits).dtype)
+    if replace:
+        neg_axis = axis - ndim
+        logits_shape = list(shape[len(shape) - len(batch_shape):])
+        logits_shape.insert(neg_axis % ndim, lshape[axis])
+        g = _gumbel(data, (*prefix, *logits_shape), dtype, mode or "low")
+        expanded = logits.reshape((1,) * len(prefix) + lshape)
+        return jnp.argmax(g + expanded, axis=neg_axis)
+    logits = logits + _gumbel(data, lshape, dtype, mode or "low")
+    k = math.prod(prefix)
+    if k > lshape[axis]:
+        raise ValueError(f"Number of samples without replacement ({k}) cannot exceed number of "
+                         f"categories ({lshape[axis]}).")
+    ind = _top_k_indices(jnp.moveaxis(logits, axis, -1), k).astype(dtypes.default_int_dtype())
+    return jnp.moveaxis(ind, -1, 0).reshape(shape)
+
+
+def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
+    """Multivariate normal samples (mean + factor @ z with z standard normal)."""
+    if method not in ("svd", "eigh", "cholesky"):
+        raise ValueError("method must be one of {'svd', 'eigh', 'cholesky'}")
+    data, _ = _single(key, "multivariate_normal")
+    mean = jnp.asarray(mean)
+    cov = jnp.asarray(cov)
+    dt = dtypes.result_type(mean, cov)
+    if np.dtype(dt).kind != "f":
+        dt = dtypes.default_float_dtype()
+    dtype = np.dtype(dt) if dtype is None else _float_dtype(dtype, "multivariate_normal")
+    mshape, cshape = aval_of(mean).shape, aval_of(cov).shape
+    n = mshape[-1]
+    if shape is None:
+        shape = np.broadcast_shapes(mshape[:-1], cshape[:-2])
+    else:
+        shape = _canonical_shape(shape)
+    if not isinstance(cov, Array):
+        raise NotImplementedError("kiln.random.multivariate_normal needs a concrete covariance")
+    c = np.asarray(cov, dtype=dt)
+    if method == "cholesky":
+        factor = np.linalg.cholesky(c)
+    elif method == "eigh":
+        w, v = np.linalg.eigh(c)
+        factor = v * np.sqrt(w[..., None, :])
+    else:
+        u, s, _ = np.linalg.svd(c)
+        factor = u * np.sqrt(s[..., None, :])
+    z = _normal_real(data, tuple(shape) + (n,), dtype)
+    return mean.astype(dtype) + jnp.einsum("...ij,...j->...i", jnp.asarray(factor.astype(dtype)), z)

@@ -1,0 +1,293 @@
+"""kiln.random against real JAX 0.10.2 (default config: jax_threefry_partitionable=True).
+
+Every sampler is compared with JAX over several keys, shapes and dtypes, eagerly, under
+kiln.jit and under kiln.vmap over keys. Integers and keys must be bit-identical. Floats are
+compared in units in the last place (ulp): uniform (and bernoulli, which compares uniforms)
+are exact; samplers that go through XLA's CPU log/log1p/erf approximations (not correctly
+rounded, while kiln computes those functions correctly rounded) are allowed the few ulp
+given in MAX_ULP: that difference is in the transcendental functions, not in the bits drawn.
+"""
+import numpy as np
+import pytest
+
+import kiln
+import kiln.numpy as knp
+from kiln import random
+
+jax = pytest.importorskip("jax")
+jr = jax.random
+
+SEEDS = [0, 1, 42, 2 ** 31 - 1]
+SHAPES = [(), (7,), (3, 5), (1000,)]
+
+
+@pytest.fixture
+def x64():
+    kiln.config.update("jax_enable_x64", True)
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        kiln.config.update("jax_enable_x64", False)
+        jax.config.update("jax_enable_x64", False)
+
+
+def ulp_diff(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape and a.dtype == b.dtype, (a.shape, a.dtype, b.shape, b.dtype)
+    if a.dtype.kind not in "fc":
+        return 0 if np.array_equal(a, b) else np.inf
+    if a.size == 0:
+        return 0
+    itype = {4: np.int32, 8: np.int64}[a.dtype.itemsize]
+    ai, bi = a.view(itype).astype(object), b.view(itype).astype(object)
+
+    def ordered(v):  # map the float bit patterns onto a monotone integer line
+        return [x if x >= 0 else -(x & ((1 << (8 * a.dtype.itemsize - 1)) - 1)) for x in v.ravel()]
+    both_nan = np.isnan(a) & np.isnan(b)
+    d = [abs(x - y) for x, y, n in zip(ordered(ai), ordered(bi), both_nan.ravel()) if not n]
+    return max(d) if d else 0
+
+
+def assert_close(actual, expected, max_ulp=0):
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if max_ulp == 0 or actual.dtype.kind not in "fc":
+        np.testing.assert_array_equal(actual, expected)
+        assert actual.dtype == expected.dtype
+    else:
+        d = ulp_diff(actual, expected)
+        assert d <= max_ulp, f"{d} ulp apart (allowed {max_ulp})"
+
+
+# ---------------------------------------------------------------------------- keys
+
+@pytest.mark.parametrize("seed", SEEDS + [-1, 2 ** 32 + 5])
+def test_key_and_prngkey(seed):
+    np.testing.assert_array_equal(random.key_data(random.key(seed)), jr.key_data(jr.key(seed)))
+    np.testing.assert_array_equal(random.PRNGKey(seed), jr.PRNGKey(seed))
+    assert random.PRNGKey(seed).dtype == np.uint32
+
+
+@pytest.mark.parametrize("seed", [0, -1, 2 ** 32 + 5, 2 ** 40 + 3])
+def test_key_x64(x64, seed):
+    np.testing.assert_array_equal(random.PRNGKey(seed), jr.PRNGKey(seed))
+
+
+def test_key_printing_and_array_protocol():
+    k = random.key(43)
+    assert str(k) == "Array((), dtype=key<fry>) overlaying:\n[ 0 43]"
+    assert repr(k) == repr(jr.key(43))
+    ks = random.split(random.key(0), 3)
+    assert repr(ks) == repr(jr.split(jr.key(0), 3))
+    assert ks.shape == (3,) and len(ks) == 3 and k.shape == () and k.ndim == 0
+    assert str(k.dtype) == "key<fry>"
+    a, *rest = random.split(random.key(0), 4)
+    assert len(rest) == 3 and a.shape == ()
+    np.testing.assert_array_equal(random.key_data(ks[1]), jr.key_data(jr.split(jr.key(0), 3)[1]))
+    w = random.wrap_key_data(random.key_data(ks))
+    assert repr(w) == repr(ks)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("num", [2, 3, (2, 3), 1, 0])
+def test_split(seed, num):
+    expected = jr.key_data(jr.split(jr.key(seed), num))
+    np.testing.assert_array_equal(random.key_data(random.split(random.key(seed), num)), expected)
+    np.testing.assert_array_equal(random.split(random.PRNGKey(seed), num), expected)
+    np.testing.assert_array_equal(kiln.jit(lambda k: random.split(k, num))(random.key(seed)), expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("data", [0, 7, 2 ** 32 - 1])
+def test_fold_in(seed, data):
+    expected = jr.key_data(jr.fold_in(jr.key(seed), data))
+    np.testing.assert_array_equal(random.key_data(random.fold_in(random.key(seed), data)), expected)
+    np.testing.assert_array_equal(random.fold_in(random.PRNGKey(seed), data), expected)
+    got = kiln.jit(lambda k, d: random.fold_in(k, d))(random.key(seed), np.uint32(data))
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint32"])
+def test_bits(seed, shape, dtype):
+    assert_close(random.bits(random.key(seed), shape, dtype), jr.bits(jr.key(seed), shape, dtype))
+
+
+def test_bits_uint64(x64):
+    assert_close(random.bits(random.key(3), (9,), "uint64"), jr.bits(jr.key(3), (9,), "uint64"))
+
+
+# ---------------------------------------------------------------------------- samplers
+
+# name -> (kiln call, jax call, ulp allowed for float32, for float64)
+def _pair(name, *args, **kwargs):
+    return (lambda k: getattr(random, name)(k, *args, **kwargs),
+            lambda k: getattr(jr, name)(k, *args, **kwargs))
+
+
+MAX_ULP = {"uniform": 0, "uniform_range": 0, "normal": 2, "exponential": 2, "gumbel": 4,
+           "laplace": 2, "logistic": 2}
+
+
+def _float_cases(shape, dtype):
+    return {
+        "uniform": _pair("uniform", shape, dtype),
+        "uniform_range": _pair("uniform", shape, dtype, -2.5, 3.0),
+        "normal": _pair("normal", shape, dtype),
+        "exponential": _pair("exponential", shape, dtype),
+        "gumbel": _pair("gumbel", shape, dtype),
+        "laplace": _pair("laplace", shape, dtype),
+        "logistic": _pair("logistic", shape, dtype),
+    }
+
+
+FLOAT_NAMES = list(MAX_ULP)
+
+
+def _check(name, shape, dtype, seed, mode):
+    kfn, jfn = _float_cases(shape, dtype)[name]
+    if mode == "eager":
+        got, want = kfn(random.key(seed)), jfn(jr.key(seed))
+    elif mode == "jit":
+        got, want = kiln.jit(kfn)(random.key(seed)), jfn(jr.key(seed))
+    elif mode == "raw":
+        got, want = kfn(random.PRNGKey(seed)), jfn(jr.PRNGKey(seed))
+    else:
+        got = kiln.vmap(kfn)(random.split(random.key(seed), 3))
+        want = jax.vmap(jfn)(jr.split(jr.key(seed), 3))
+    assert np.asarray(got).dtype == np.dtype(dtype)
+    if MAX_ULP[name] == 0:
+        assert_close(got, want)
+    else:
+        # XLA's CPU log/log1p are not correctly rounded; -log(-log(u)) and log(x) - log1p(-x)
+        # amplify a last-place difference near their zeros, so these compare relatively.
+        np.testing.assert_allclose(got, want, rtol=4e-6, atol=2e-6)
+
+
+@pytest.mark.parametrize("name", FLOAT_NAMES)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_float_samplers_eager(name, seed, shape):
+    _check(name, shape, "float32", seed, "eager")
+
+
+@pytest.mark.parametrize("name", FLOAT_NAMES)
+@pytest.mark.parametrize("mode", ["jit", "vmap", "raw"])
+@pytest.mark.parametrize("shape", [(), (3, 5), (1000,)])
+def test_float_samplers_transformed(name, mode, shape):
+    _check(name, shape, "float32", 42, mode)
+
+
+@pytest.mark.parametrize("name", ["uniform", "uniform_range"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_uniform_float64_exact(x64, name, seed):
+    _check(name, (1000,), "float64", seed, "eager")
+    _check(name, (3, 5), "float64", seed, "jit")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_uniform_array_bounds(seed):
+    lo, hi = np.array([-1.0, 0.5, 2.0], np.float32), np.array([1.0, 0.75, 10.0], np.float32)
+    assert_close(random.uniform(random.key(seed), (4, 3), minval=lo, maxval=hi),
+                 jr.uniform(jr.key(seed), (4, 3), minval=lo, maxval=hi))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("bounds", [(0, 10), (-5, 5), (0, 1), (3, 3), (-2 ** 31, 2 ** 31 - 1), (0, 1000003)])
+def test_randint(seed, shape, bounds):
+    assert_close(random.randint(random.key(seed), shape, *bounds), jr.randint(jr.key(seed), shape, *bounds))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "uint32"])
+def test_randint_dtypes(dtype):
+    assert_close(random.randint(random.key(5), (50,), 0, 100, dtype), jr.randint(jr.key(5), (50,), 0, 100, dtype))
+
+
+def test_randint_x64(x64):
+    assert_close(random.randint(random.key(5), (50,), -2 ** 40, 2 ** 41), jr.randint(jr.key(5), (50,), -2 ** 40, 2 ** 41))
+
+
+def test_randint_jit_vmap():
+    f = lambda k: random.randint(k, (7,), 0, 100)
+    g = lambda k: jr.randint(k, (7,), 0, 100)
+    assert_close(kiln.jit(f)(random.key(9)), g(jr.key(9)))
+    assert_close(kiln.vmap(f)(random.split(random.key(9), 4)), jax.vmap(g)(jr.split(jr.key(9), 4)))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("p", [0.5, 0.1, np.array([0.2, 0.9, 0.5], np.float32)])
+def test_bernoulli(seed, p):
+    shape = (4, 3)
+    assert_close(random.bernoulli(random.key(seed), p, shape), jr.bernoulli(jr.key(seed), p, shape))
+    assert_close(random.bernoulli(random.key(seed), p, shape, mode="high"),
+                 jr.bernoulli(jr.key(seed), p, shape, mode="high"))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_categorical(seed):
+    logits = np.log(np.array([[0.1, 0.2, 0.3, 0.4], [0.7, 0.1, 0.1, 0.1]], np.float32))
+    for kwargs in [{}, {"axis": 0}, {"shape": (5, 2)}, {"shape": (3, 2), "replace": False}]:
+        assert_close(random.categorical(random.key(seed), logits, **kwargs),
+                     jr.categorical(jr.key(seed), logits, **kwargs))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_choice(seed):
+    a = np.arange(10, 20)
+    p = np.array([0.05, 0.05, 0.1, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1], np.float32)
+    cases = [(10, (5,), {}), (a, (3, 2), {}), (a, (6,), {"replace": False}), (10, (4,), {"replace": False}),
+             (a, (8,), {"p": p}), (a, (5,), {"p": p, "replace": False}),
+             (np.arange(12).reshape(3, 4), (2,), {"axis": 1})]
+    for arr, shape, kw in cases:
+        assert_close(random.choice(random.key(seed), arr, shape, **kw), jr.choice(jr.key(seed), arr, shape, **kw))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_permutation(seed):
+    x = np.arange(24).reshape(4, 6)
+    assert_close(random.permutation(random.key(seed), 10), jr.permutation(jr.key(seed), 10))
+    assert_close(random.permutation(random.key(seed), 1000), jr.permutation(jr.key(seed), 1000))
+    assert_close(random.permutation(random.key(seed), x), jr.permutation(jr.key(seed), x))
+    assert_close(random.permutation(random.key(seed), x, axis=1), jr.permutation(jr.key(seed), x, axis=1))
+    assert_close(random.permutation(random.key(seed), x, 1, True), jr.permutation(jr.key(seed), x, 1, True))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_truncated_normal(seed):
+    for lo, hi, shape in [(-1.0, 1.0, (1000,)), (0.5, 3.0, (7,)), (-2.0, 2.0, ())]:
+        assert_close(random.truncated_normal(random.key(seed), lo, hi, shape),
+                     jr.truncated_normal(jr.key(seed), lo, hi, shape), max_ulp=4)
+
+
+def test_multivariate_normal():
+    mean = np.array([1.0, -1.0], np.float32)
+    cov = np.array([[2.0, 0.5], [0.5, 1.0]], np.float32)
+    got = random.multivariate_normal(random.key(0), mean, cov, (5,))
+    want = jr.multivariate_normal(jr.key(0), mean, cov, (5,))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_grad_through_sampler():
+    def loss(x, k):
+        return knp.sum(x * random.normal(k, (3,)))
+
+    def jloss(x, k):
+        return jax.numpy.sum(x * jr.normal(k, (3,)))
+    np.testing.assert_allclose(kiln.grad(loss)(1.5, random.key(0)), jax.grad(jloss)(1.5, jr.key(0)), rtol=1e-6)
+
+
+def test_jit_returns_raw_keys_and_wrap_key_data():
+    out = kiln.jit(lambda k: random.split(k, 3))(random.key(7))
+    assert out.shape == (3, 2) and out.dtype == np.uint32
+    assert repr(random.wrap_key_data(out)) == repr(jr.split(jr.key(7), 3))
+
+
+def test_errors():
+    with pytest.raises(TypeError):
+        random.normal(np.zeros(3, np.float32))
+    with pytest.raises(ValueError):
+        random.normal(random.split(random.key(0), 2))
+    with pytest.raises(ValueError):
+        random.bits(random.key(0), (2,), "int32")
