@@ -45,7 +45,8 @@ def _is_staged(x) -> bool:
 
 def static_test(test, what: str):
     if _is_staged(test):
-        raise CompileError(f"{what} on an array value is not supported yet: kiln can only convert "
+        from kiln.errors import TracerBoolConversionError
+        raise TracerBoolConversionError(f"{what} on an array value is not supported yet: kiln can only convert "
                            "this statement when its condition is known while compiling. Restructure it "
                            "without early exit, or use kiln.lax.while_loop / kiln.numpy.where", user_location())
     return test
@@ -252,8 +253,12 @@ def for_stmt(iterable, body_fn, values, names, line):
             return tuple(new[k] for k in keep), None
         try:
             final, _ = scan(step, _as_arrays(state), iterable)
-        except TypeError as e:
-            raise _loop_error([names[i] for i in keep], "`for`", line, e) from None
+        except TypeError:
+            # The loop state changes type (`total = 0.0; total = total + row`): Python's
+            # meaning needs the loop unrolled, which a static number of rows allows.
+            for k in range(iterable.shape[0]):
+                values = tuple(body_fn(iterable[k], *values))
+            return values
         return _merge(values, keep, final)
     for item in iterable:
         values = tuple(body_fn(item, *values))

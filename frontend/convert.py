@@ -145,7 +145,16 @@ def _compile(fn, source) -> types.CodeType:
     module_code = compile_relocated(module, origins, source.file.filename, fallback, source.file.lines)
     code = _find_code(module_code, fn.__code__.co_name, depth=3)
     assert code is not None, f"kiln: no code object for {fn.__qualname__} in its rewrite"
-    return code
+    return _rename_generated(code, code.co_name)
+
+
+def _rename_generated(code: types.CodeType, owner: str) -> types.CodeType:
+    """Branch and loop bodies the rewrite generated (`__kiln_true_1`, ...) take the name of the
+    user's function they came from, so tracebacks and error locations name the user's code."""
+    consts = tuple(_rename_generated(c, owner if c.co_name.startswith("__kiln_") else c.co_name)
+                   if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    name = owner if code.co_name.startswith("__kiln_") else code.co_name
+    return code.replace(co_consts=consts, co_name=name)
 
 
 def _find_code(code: types.CodeType, name: str, depth: int) -> types.CodeType | None:
