@@ -109,5 +109,13 @@ def apply_eagerly(prim: Primitive, args, params) -> list:
     from kiln.runtime.array import Array
     out_avals = shape_rules[prim](*map(aval_of, args), **params)
     values = impl_rules[prim](*map(concrete_value, args), **params)
-    return [Array(np.asarray(v, dtype=a.dtype).reshape(a.shape), a.weak_type)
+    return [Array(_owned(np.asarray(v, dtype=a.dtype).reshape(a.shape)), a.weak_type)
             for v, a in zip(values, out_avals)]
+
+
+def _owned(value: np.ndarray) -> np.ndarray:
+    """A buffer of the result's own: NumPy may return views (broadcasts, reshapes of an
+    input); an Array owns its memory, and an impossible size fails here, at once."""
+    if value.flags.owndata and value.flags.c_contiguous:
+        return value
+    return np.array(value, order="C")

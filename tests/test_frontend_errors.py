@@ -206,8 +206,6 @@ def test_an_allocation_that_cannot_succeed_eagerly_is_an_error_not_a_crash():
         jnp.zeros((10 ** 12,)) + 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="kiln.numpy's eager creation returns a lazy broadcast view "
-                                       "(primitives.apply_eagerly keeps np.broadcast_to's result)")
 def test_eager_zeros_of_an_impossible_size_fails_at_once():
     with pytest.raises((MemoryError, ValueError)):
         jnp.zeros((10 ** 12,))

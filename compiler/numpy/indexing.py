@@ -14,46 +14,78 @@ from kiln.lax.indexing import gather_p, indexed_shape, scatter_p
 from kiln.numpy.core import asarray, broadcast_to, cast, is_array, reshape_to
 from kiln.errors import NonConcreteBooleanIndexError
 from kiln.primitives import aval_of, bind
+from kiln.runtime import dtypes
 from kiln.runtime.array import Array
 from kiln.staging import Staged
 
 
-def _expand(index, ndim):
-    """The index as a tuple with Ellipsis expanded and boolean masks made integer arrays."""
-    if not isinstance(index, tuple):
-        index = (index,)
-    out = []
-    for item in index:
-        if isinstance(item, (list,)) or (isinstance(item, np.ndarray)):
-            item = asarray(item)
-        if is_array(item) and aval_of(item).dtype == np.bool_:
-            if isinstance(item, Staged):
-                raise NonConcreteBooleanIndexError(
-                    f"Array boolean indices must be concrete; got {item.aval.str_short()}. The result's "
-                    "shape would depend on the data; use kiln.numpy.where(mask, x, 0) instead")
-            out.extend(Array(np.asarray(i, dtype=np.int32)) for i in np.nonzero(item._value))
-            continue
-        if isinstance(item, (bool, np.bool_)):
-            raise IndexError("kiln does not support indexing with a Python bool")
-        out.append(item)
-    used = sum(1 for i in out if i is not None and i is not Ellipsis)
+def _expand(index, shape):
+    """The index as a list with one entry per axis of `shape` (None adds one): Ellipsis
+    expanded, sequences made arrays and boolean masks made integer arrays."""
+    if isinstance(index, list):
+        raise TypeError("Using a non-tuple sequence for multidimensional indexing is not allowed; "
+                        "use `arr[array(seq)]` instead of `arr[seq]`")
+    items = [_item(i) for i in (index if isinstance(index, tuple) else (index,))]
+    ndim = len(shape)
+    used = sum(_width(i) for i in items if i is not Ellipsis)
     if used > ndim:
         raise IndexError(f"too many indices for array: array is {ndim}-dimensional, but {used} were indexed")
-    ellipses = [k for k, i in enumerate(out) if i is Ellipsis]  # `is`: arrays compare elementwise
+    ellipses = [k for k, i in enumerate(items) if i is Ellipsis]  # `is`: arrays compare elementwise
     if len(ellipses) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    if ellipses:
-        at = ellipses[0]
-        out[at:at + 1] = [slice(None)] * (ndim - used)
-    else:
-        out.extend([slice(None)] * (ndim - used))
+    fill = [slice(None)] * (ndim - used)
+    items = items[:ellipses[0]] + fill + items[ellipses[0] + 1:] if ellipses else items + fill
+    out, axis = [], 0
+    for item in items:
+        if _is_mask(item):
+            out.extend(_mask_indices(item, shape, axis))
+        else:
+            out.append(item)
+        axis += _width(item)
     return out
+
+
+def _item(item):
+    if isinstance(item, (list, tuple, np.ndarray)):
+        return asarray(item)
+    if isinstance(item, (bool, np.bool_)):
+        if not item:  # NumPy's x[False] is an empty new axis; nothing in kiln makes one yet
+            raise IndexError("kiln does not support indexing with a scalar False")
+        return None  # x[True] is x[None], as in NumPy and JAX
+    return item
+
+
+def _is_mask(item) -> bool:
+    return is_array(item) and aval_of(item).dtype == np.bool_
+
+
+def _width(item) -> int:
+    """How many axes of the indexed array an index item consumes."""
+    if item is None:
+        return 0
+    return aval_of(item).ndim if _is_mask(item) else 1
+
+
+def _mask_indices(mask, shape, axis):
+    if isinstance(mask, Staged):
+        raise NonConcreteBooleanIndexError(
+            f"Array boolean indices must be concrete; got {mask.aval.str_short()}. The result's "
+            "shape would depend on the data; use kiln.numpy.where(mask, x, 0) instead")
+    for k, size in enumerate(mask.shape):
+        if shape[axis + k] != size:
+            raise IndexError(f"boolean index did not match indexed array along axis {axis + k}; size of "
+                             f"axis is {shape[axis + k]} but size of corresponding boolean axis is {size}")
+    if mask.ndim == 0:
+        if not mask:
+            raise IndexError("kiln does not support indexing with a scalar False")
+        return [None]
+    return [Array(np.asarray(i, dtype=np.int32)) for i in np.nonzero(mask._value)]
 
 
 def _parse(index, shape):
     """(spec, arrays) for the gather/scatter primitives, and whether any array is involved."""
     spec, arrays, axis = [], [], 0
-    for item in _expand(index, len(shape)):
+    for item in _expand(index, shape):
         if item is None:
             spec.append(("none",))
             continue
@@ -64,14 +96,17 @@ def _parse(index, shape):
             spec.append(("slice", start, None if stop < 0 else stop, step))
         elif is_array(item):
             if aval_of(item).dtype.kind not in "iu":
-                raise IndexError(f"arrays used as indices must be of integer type, got {aval_of(item).dtype}")
+                raise TypeError("Indexer must have integer or boolean type, got indexer with type "
+                                f"{aval_of(item).dtype.name}")
             spec.append(("array", len(arrays)))
             arrays.append(item)
         else:
             i = _static_int(item)
-            if not -dim <= i < dim:
-                raise IndexError(f"index {i} is out of bounds for axis {axis} with size {dim}")
-            spec.append(("int", i % dim))
+            if -dim <= i < dim:
+                spec.append(("int", i % dim))
+            else:  # out of bounds: an index array, so reads clamp and writes drop, as in JAX
+                spec.append(("array", len(arrays)))
+                arrays.append(Array(np.asarray(i, dtype=np.int64 if abs(i) >= 2**31 else np.int32)))
         axis += 1
     return tuple(spec), arrays
 
@@ -84,12 +119,41 @@ def _static_int(v):
     raise TypeError(f"indices must be integers, slices, None, Ellipsis or integer arrays, got {v!r}")
 
 
-def getitem(x, index):
+def getitem(x, index, mode=None, fill_value=None):
+    """`x[index]`; `mode` says what out-of-bounds array indices read, as JAX's modes:
+    "clip" (the default, also "promise_in_bounds"), "wrap", or "fill" with `fill_value`
+    (NaN for inexact dtypes, the lowest signed / highest unsigned value, True)."""
     x = asarray(x)
     spec, arrays = _parse(index, x.shape)
-    if arrays:
-        return bind(gather_p, x, *arrays, spec=spec, mode="clip")
-    return _basic(x, spec)
+    if not arrays:
+        return _basic(x, spec)
+    if mode == "fill":
+        return bind(gather_p, x, *arrays, spec=spec, mode="fill",
+                    fill_value=_default_fill(x.dtype) if fill_value is None else fill_value)
+    if mode == "wrap":
+        arrays = _wrapped(arrays, spec, x.shape)
+    elif mode not in (None, "clip", "promise_in_bounds"):
+        raise ValueError(f"Invalid mode: {mode!r}; expected 'clip', 'wrap', 'fill' or 'promise_in_bounds'")
+    return bind(gather_p, x, *arrays, spec=spec, mode="clip")
+
+
+def _default_fill(dtype):
+    if dtype.kind in "fc":
+        return np.nan
+    if dtype == np.bool_:
+        return True
+    return np.iinfo(dtype).min if dtype.kind == "i" else np.iinfo(dtype).max
+
+
+def _wrapped(arrays, spec, shape):
+    """Each index array taken modulo the size of the axis it indexes."""
+    from kiln.numpy.math import remainder
+    sizes, axis = {}, 0
+    for entry in spec:
+        if entry[0] == "array":
+            sizes[entry[1]] = shape[axis]
+        axis += entry[0] != "none"
+    return [remainder(a, sizes[k]) for k, a in enumerate(arrays)]
 
 
 def _basic(x, spec):
@@ -128,11 +192,23 @@ def _basic(x, spec):
 # ---------------------------------------------------------------------------- updates
 
 def scatter(x, index, values, mode: str):
+    """x.at[index] updated with `values` by `mode` ("set", "add", "mul", "min", "max").
+
+    As in JAX, x and the values are promoted together, the update happens in that type and
+    the result is cast back to x's dtype and weak type (an int array `.at[i].multiply(2.5)`
+    truncates the product, not the factor)."""
     x = asarray(x)
     spec, arrays = _parse(index, x.shape)
     target_shape = indexed_shape("scatter", aval_of(x), [aval_of(a) for a in arrays], spec)
-    values = broadcast_to(cast(values, x.dtype, x.weak_type and aval_of(values).weak_type), target_shape)
-    return bind(scatter_p, x, values, *arrays, spec=spec, mode=mode)
+    if 0 in target_shape:
+        return x
+    if isinstance(values, int) and x.dtype.kind in "iu" and \
+            np.iinfo(x.dtype).min <= values <= np.iinfo(x.dtype).max:
+        values = Array(np.asarray(values, x.dtype))
+    dtype, weak = dtypes.result_type(x, values, return_weak_type_flag=True)
+    values = broadcast_to(cast(values, dtype, weak), target_shape)
+    out = bind(scatter_p, cast(x, dtype, weak), values, *arrays, spec=spec, mode=mode)
+    return cast(out, x.dtype, x.weak_type)
 
 
 class _IndexUpdateRef:
@@ -142,7 +218,7 @@ class _IndexUpdateRef:
         self.array, self.index = array, index
 
     def get(self, *, mode=None, fill_value=None, indices_are_sorted=False, unique_indices=False):
-        return getitem(self.array, self.index)
+        return getitem(self.array, self.index, mode, fill_value)
 
     def set(self, values, **_):
         return scatter(self.array, self.index, values, "set")
