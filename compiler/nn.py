@@ -20,8 +20,8 @@ def relu6(x):
 
 
 def sigmoid(x):
-    (x,) = promote_inexact(x)
-    return bind(ew.logistic_p, x)
+    # No promotion: like JAX's lax.logistic, integer inputs are a TypeError.
+    return bind(ew.logistic_p, knp.asarray(x))
 
 
 def log_sigmoid(x):
@@ -34,7 +34,7 @@ def softplus(x):
 
 
 def silu(x):
-    (x,) = promote_inexact(x)
+    x = knp.asarray(x)
     return x * sigmoid(x)
 
 
@@ -60,16 +60,29 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def softmax(x, axis=-1, where=None):
+    """exp(x) / sum(exp(x)) along `axis`; entries outside `where` are left out and give 0."""
     (x,) = promote_inexact(x)
-    shifted = x - knp.max(x, axis, keepdims=True)
-    unnormalized = knp.exp(shifted)
-    return unnormalized / knp.sum(unnormalized, axis, keepdims=True)
+    unnormalized = knp.exp(_shifted(x, axis, where))
+    out = unnormalized / knp.sum(unnormalized, axis, where=where, keepdims=True)
+    return out if where is None else knp.where(where, out, 0)
 
 
 def log_softmax(x, axis=-1, where=None):
+    """x - logsumexp(x) along `axis`; entries outside `where` are left out and give -inf."""
     (x,) = promote_inexact(x)
-    shifted = x - knp.max(x, axis, keepdims=True)
-    return shifted - knp.log(knp.sum(knp.exp(shifted), axis, keepdims=True))
+    shifted = _shifted(x, axis, where)
+    out = shifted - knp.log(knp.sum(knp.exp(shifted), axis, where=where, keepdims=True))
+    return out if where is None else knp.where(where, out, -np.inf)
+
+
+def _shifted(x, axis, where):
+    """x minus its maximum along `axis` (masked entries become -inf). The shift cancels out
+    of both softmaxes, so it carries no gradient; -inf as the initial maximum makes empty
+    and all-masked rows work."""
+    from kiln.lax import stop_gradient
+    top = knp.max(x, axis, where=where, initial=-np.inf, keepdims=True)
+    x = x if where is None else knp.where(where, x, -np.inf)
+    return x - stop_gradient(top)
 
 
 def one_hot(x, num_classes, *, dtype=None, axis=-1):

@@ -101,7 +101,8 @@ def _unary(name, np_fn, accepts=_ANY, out_dtype=None):
         return [ShapedArray(x.shape, np.dtype(dtype), x.weak_type)]
 
     def impl(x, **_):
-        return [np_fn(x)]
+        with np.errstate(all="ignore"):  # NaN and inf are results, as in XLA, not warnings
+            return [np_fn(x)]
 
     shape_rules[p] = shape_rule
     impl_rules[p] = impl
@@ -203,6 +204,28 @@ def _sq(x):
     return _mul(x, x)
 
 
+def _trigamma(x):
+    """psi'(x), digamma's derivative, from differentiable primitives (so digamma has higher
+    derivatives too): the asymptotic series at x + 8 after 8 recurrence steps
+    psi'(x) = psi'(x + 1) + 1/x**2, and reflection psi'(x) + psi'(1 - x) = pi**2 / sin(pi x)**2
+    below 1/2 (relative error ~1e-14 in float64)."""
+    reflect = bind(lt_p, x, _c(x, 0.5))
+    z = bind(select_n_p, reflect, x, bind(sub_p, _c(x, 1), x))
+    total = _recip(_sq(z))
+    for k in range(1, 8):
+        total = bind(add_p, total, _recip(_sq(bind(add_p, z, _c(z, k)))))
+    w = _recip(bind(add_p, z, _c(z, 8)))
+    w2 = _sq(w)
+    series = _c(z, 0.0)  # 1/x + 1/(2x^2) + sum B_2k / x^(2k+1), Horner in 1/x^2
+    for b in (7 / 6, -691 / 2730, 5 / 66, -1 / 30, 1 / 42, -1 / 30, 1 / 6):
+        series = bind(add_p, _mul(series, w2), _c(z, b))
+    tail = bind(add_p, bind(add_p, w, _mul(_c(z, 0.5), w2)), _mul(_mul(series, w2), w))
+    direct = bind(add_p, total, tail)
+    pi_x = _mul(_c(x, np.pi), x)
+    reflected = bind(sub_p, bind(div_p, _c(x, np.pi ** 2), _sq(bind(sin_p, pi_x))), direct)
+    return bind(select_n_p, reflect, direct, reflected)
+
+
 _UNARY_DERIVATIVES = {
     exp_p: lambda x, y: y,
     exp2_p: lambda x, y: _mul(y, _c(x, np.log(2))),
@@ -230,6 +253,7 @@ _UNARY_DERIVATIVES = {
     erfc_p: lambda x, y: _mul(_c(x, -2 / np.sqrt(np.pi)), bind(exp_p, bind(neg_p, _sq(x)))),
     erf_inv_p: lambda x, y: _mul(_c(x, np.sqrt(np.pi) / 2), bind(exp_p, _sq(y))),
     lgamma_p: lambda x, y: bind(digamma_p, x),
+    digamma_p: lambda x, y: _trigamma(x),
 }
 for _p, _coefficient in _UNARY_DERIVATIVES.items():
     jvp_rules[_p] = _unary_jvp(_coefficient)
@@ -262,7 +286,8 @@ def _binary(name, np_fn, accepts=_ANY, out_dtype=None):
         return [ShapedArray(shape, np.dtype(dtype if out_dtype is None else out_dtype), weak)]
 
     def impl(x, y, **_):
-        return [np_fn(x, y)]
+        with np.errstate(all="ignore"):  # NaN, inf and division by zero are results, as in XLA
+            return [np_fn(x, y)]
 
     shape_rules[p] = shape_rule
     impl_rules[p] = impl
@@ -423,8 +448,11 @@ def _min_weights(x, y, out):
 
 
 def _pow_weights(x, y, out):
-    # d/dx x**y = y * x**(y-1); d/dy = log(x) * x**y, taken as 0 where x == 0.
-    dx = _mul(y, bind(pow_p, x, bind(sub_p, y, _c(y, 1))))
+    # d/dx x**y = y * x**(y-1), taken as 0 where y == 0 (not 0 * inf at x == 0, as JAX);
+    # d/dy = log(x) * x**y, taken as 0 where x == 0.
+    y_zero = bind(eq_p, y, _c(y, 0))
+    safe_y = bind(select_n_p, y_zero, y, _c(y, 1))
+    dx = bind(select_n_p, y_zero, _mul(safe_y, bind(pow_p, x, bind(sub_p, safe_y, _c(y, 1)))), _c(x, 0))
     safe_x = bind(select_n_p, bind(eq_p, x, _c(x, 0)), x, _c(x, 1))
     dy = bind(select_n_p, bind(eq_p, x, _c(x, 0)), _mul(bind(log_p, safe_x), out), _c(x, 0))
     return dx, dy
@@ -453,7 +481,9 @@ transpose_rules[add_p] = _add_transpose
 transpose_rules[sub_p] = _sub_transpose
 transpose_rules[mul_p] = _mul_transpose
 transpose_rules[div_p] = _div_transpose
-for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, shift_left_p, shift_right_p, nextafter_p):
+# nextafter has no rule, as in JAX: its result is its first operand moved by one ulp, so a
+# zero derivative would be wrong and the identity's a guess.
+for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, shift_left_p, shift_right_p):
     jvp_rules[_p] = _zero_tangent_jvp(_p)
 
 
@@ -577,13 +607,22 @@ impl_rules[clamp_p] = lambda lo, x, hi: [np.minimum(np.maximum(x, lo), hi)]
 
 
 def _clamp_jvp(primals, tangents):
+    # As JAX: the tangent of whichever operand is the result (the bounds' too), and zero
+    # where the operand ties with a bound.
     lo, x, hi = primals
     out = bind(clamp_p, lo, x, hi)
-    t = tangents[1]
-    if t is None:
+    if all(t is None for t in tangents):
         return [out], [None]
-    inside = bind(and_p, bind(ge_p, x, lo), bind(le_p, x, hi))
-    return [out], [bind(select_n_p, inside, _zeros(aval_of(x), aval_of(x).shape), t)]
+    shape = aval_of(x).shape
+    zeros = _zeros(aval_of(x), shape)
+    picks = [bind(and_p, bind(gt_p, lo, x), bind(lt_p, lo, hi)),
+             bind(and_p, bind(gt_p, x, lo), bind(lt_p, x, hi)),
+             bind(lt_p, hi, x)]
+    terms = [bind(select_n_p, pick, zeros, _bcast(t, shape)) for pick, t in zip(picks, tangents) if t is not None]
+    tangent = terms[0]
+    for term in terms[1:]:
+        tangent = bind(add_p, tangent, term)
+    return [out], [tangent]
 
 
 jvp_rules[clamp_p] = _clamp_jvp

@@ -170,7 +170,30 @@ def _scatter_jvp(primals, tangents, *, spec, mode):
         return [out], [_scatter_mul_tangent(x, updates, indices, tangents, spec)]
     if mode in ("min", "max"):
         return [out], [_scatter_extremum_tangent(x, updates, indices, out, tx, tu, spec)]
+    if mode == "set" and indices:
+        return [out], [_scatter_set_tangent(x, updates, indices, tx, tu, spec)]
     return [out], [bind(scatter_p, tx, tu, *indices, spec=spec, mode=mode)]
+
+
+def _scatter_set_tangent(x, updates, indices, tx, tu, spec):
+    """Index arrays may repeat a position, and then only the update written last counts. As
+    JAX does: scatter an id per update, read back which id won each position, and add the
+    winners' tangents (and the untouched operand's) with a scatter-add, whose transpose
+    exists."""
+    from kiln.lax.elementwise import add_p, convert_element_type_p, eq_p, mul_p
+    from kiln.lax.structural import iota_p, reshape_p
+    u_aval = aval_of(updates)
+    n = int(np.prod(u_aval.shape, dtype=np.int64))
+    ids = bind(add_p, bind(iota_p, dtype=np.dtype(np.int32), shape=(n,), dimension=0), np.int32(1))
+    ids = bind(reshape_p, ids, new_sizes=u_aval.shape)
+    no_id = ShapedArray(aval_of(x).shape, np.dtype(np.int32), False)
+    placed = bind(scatter_p, _zeros(no_id), ids, *indices, spec=spec, mode="set")
+    won = bind(eq_p, bind(gather_p, placed, *indices, spec=spec, mode="fill", fill_value=0), ids)
+    kept = bind(eq_p, placed, np.int32(0))
+
+    def masked(t, mask):
+        return bind(mul_p, t, bind(convert_element_type_p, mask, new_dtype=aval_of(t).dtype, weak_type=False))
+    return bind(scatter_p, masked(tx, kept), masked(tu, won), *indices, spec=spec, mode="add")
 
 
 # The tangents of the non-linear modes are written with mul/div and linear scatters, whose
@@ -225,21 +248,23 @@ transpose_rules[scatter_p] = _scatter_transpose
 
 # ---------------------------------------------------------------------------- batching
 # The operand's batch axis goes to the front and is indexed by an iota, one more index array
-# in front of the spec. NumPy's rules then decide where the batch axis lands in the result,
-# which `_batch_position` finds by indexing a small probe.
-def _batch_position(x_shape, index_shapes, batched, spec):
-    """Where the batch axis lands: index a probe whose values are batch coordinates. The probe
-    uses a batch of 2 so the axis is recognisable whatever the real size."""
-    x_shape = (2,) + tuple(x_shape[1:])
-    shapes = [(2,) + tuple(s[1:]) if b else tuple(s) for s, b in zip(index_shapes, batched)]
-    probe = np.broadcast_to(np.arange(2).reshape((2,) + (1,) * (len(x_shape) - 1)), x_shape)
-    arrays = [np.broadcast_to(np.zeros((), np.intp), s) for s in shapes[:-1]]
-    arrays.append(np.broadcast_to(np.arange(2).reshape(shapes[-1]), shapes[-1]))
-    taken = probe[_index_tuple(spec, arrays)]
-    for axis in range(taken.ndim):
-        if taken.shape[axis] == 2 and (np.take(taken, 1, axis=axis) == 1).all():
-            return axis
-    raise AssertionError("kiln: batch axis not found after batched indexing")
+# in front of the spec. That iota is an advanced index at position 0, so NumPy's rules put the
+# broadcast advanced dimensions (batch first) at the front of the result, where one example
+# may have them in the middle (advanced indices adjacent after a slice); `_batched_layout`
+# gives the permutation between the two layouts.
+def _batched_layout(spec, result_ndim, n_advanced):
+    """Permutation taking the batched result (batch, advanced dims, basic dims) to (batch, one
+    example's layout)."""
+    has_arrays = any(e[0] == "array" for e in spec)
+    # With an index array, integers are advanced indices too (NumPy's rule).
+    advanced = [k for k, e in enumerate(spec) if e[0] == "array" or (has_arrays and e[0] == "int")]
+    before = 0
+    if advanced and advanced == list(range(advanced[0], advanced[-1] + 1)):
+        # One adjacent block: an example keeps it in place, after the dims made before it.
+        before = sum(1 for e in spec[:advanced[0]] if e[0] in ("slice", "none"))
+    basic = list(range(1 + n_advanced, 1 + result_ndim))
+    adv = list(range(1, 1 + n_advanced))
+    return (0,) + tuple(basic[:before] + adv + basic[before:])
 
 
 def _batched_index(x, dx, indices, dims, spec, size):
@@ -247,22 +272,20 @@ def _batched_index(x, dx, indices, dims, spec, size):
     x = with_batch(x, dx, size)
     ranks = [len(aval_of(i).shape) - (d is not None) for i, d in zip(indices, dims)]
     rank = max(ranks, default=0)
-    new, batched = [], []
+    new = []
     for i, d in zip(indices, dims):
-        batched.append(d is not None)
         if d is None:
             new.append(i)
         else:
             i = move_to_front(i, d)
             shape = aval_of(i).shape
             new.append(bind(_reshape_p(), i, new_sizes=(size,) + (1,) * (rank - len(shape) + 1) + shape[1:]))
-    iota_shape = (size,) + (1,) * rank
     from kiln.lax.structural import iota_p
-    new.append(bind(iota_p, dtype=np.dtype(np.int32), shape=iota_shape, dimension=0))
-    batched.append(True)
+    new.append(bind(iota_p, dtype=np.dtype(np.int32), shape=(size,) + (1,) * rank, dimension=0))
     new_spec = (("array", len(new) - 1),) + tuple(spec)
-    position = _batch_position(aval_of(x).shape, [aval_of(i).shape for i in new], batched, new_spec)
-    return x, new, new_spec, position
+    result_ndim = len(indexed_shape("gather", aval_of(x), [aval_of(i) for i in new], new_spec)) - 1
+    n_advanced = rank if any(e[0] == "array" for e in spec) else 0
+    return x, new, new_spec, _batched_layout(spec, result_ndim, n_advanced)
 
 
 def _reshape_p():
@@ -270,31 +293,28 @@ def _reshape_p():
     return reshape_p
 
 
+def _transpose(x, perm):
+    from kiln.lax.structural import transpose_p
+    return x if perm == tuple(range(len(perm))) else bind(transpose_p, x, permutation=perm)
+
+
 def _gather_batch(args, dims, *, spec, mode="clip", fill_value=None):
     from kiln.passes.vmap import batch_size
     size = batch_size(args, dims)
-    x, indices, new_spec, position = _batched_index(args[0], dims[0], args[1:], dims[1:], spec, size)
-    return [bind(gather_p, x, *indices, spec=new_spec, mode=mode, fill_value=fill_value)], [position]
+    x, indices, new_spec, perm = _batched_index(args[0], dims[0], args[1:], dims[1:], spec, size)
+    out = bind(gather_p, x, *indices, spec=new_spec, mode=mode, fill_value=fill_value)
+    return [_transpose(out, perm)], [0]
 
 
 def _scatter_batch(args, dims, *, spec, mode):
-    from kiln.passes.vmap import batch_size, move_to_front
+    from kiln.passes.vmap import batch_size, with_batch
     size = batch_size(args, dims)
     x, updates, idx = args[0], args[1], args[2:]
-    x, indices, new_spec, position = _batched_index(x, dims[0], idx, dims[2:], spec, size)
-    target = indexed_shape("scatter", aval_of(x), [aval_of(i) for i in indices], new_spec)
-    from kiln.lax.structural import broadcast_in_dim_p, transpose_p
-    if dims[1] is None:
-        example = aval_of(updates).shape
-        kept = tuple(a for a in range(len(target)) if a != position)
-        updates = bind(broadcast_in_dim_p, updates, shape=target, broadcast_dimensions=kept[len(kept) - len(example):])
-    else:
-        updates = move_to_front(updates, dims[1])
-        ndim = len(aval_of(updates).shape)
-        perm = tuple(range(1, position + 1)) + (0,) + tuple(range(position + 1, ndim))
-        if perm != tuple(range(ndim)):
-            updates = bind(transpose_p, updates, permutation=perm)
-    return [bind(scatter_p, x, updates, *indices, spec=new_spec, mode=mode)], [0]
+    x, indices, new_spec, perm = _batched_index(x, dims[0], idx, dims[2:], spec, size)
+    # Updates batched at 0 in one example's layout, then in the batched gather's layout.
+    updates = with_batch(updates, dims[1], size)
+    inverse = tuple(int(k) for k in np.argsort(perm))
+    return [bind(scatter_p, x, _transpose(updates, inverse), *indices, spec=new_spec, mode=mode)], [0]
 
 
 from kiln.primitives import vmap_rules as _vmap_rules  # noqa: E402

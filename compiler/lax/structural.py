@@ -398,9 +398,9 @@ def _dynamic_batch(prim):
     def rule(args, dims, **params):
         from kiln.passes.vmap import batch_size, with_batch
         n_arrays = 1 if prim is dynamic_slice_p else 2
-        if any(d is not None for d in dims[n_arrays:]):
-            raise NotImplementedError(f"kiln: vmap of {prim} with batched start indices is not implemented yet")
         size = batch_size(args, dims)
+        if any(d is not None for d in dims[n_arrays:]):
+            return _dynamic_batched_starts(prim, args, dims, size, n_arrays, params)
         arrays = [with_batch(x, d, size) for x, d in zip(args[:n_arrays], dims[:n_arrays])]
         zero = np.zeros((), aval_of(args[n_arrays]).dtype) if len(args) > n_arrays else np.int32(0)
         if prim is dynamic_slice_p:
@@ -409,8 +409,58 @@ def _dynamic_batch(prim):
     return rule
 
 
+def _dynamic_batched_starts(prim, args, dims, size, n_arrays, params):
+    """Start indices that differ between lanes: a gather (scatter for the update) whose index
+    arrays are each lane's clamped window, `start + arange(window)` along each axis."""
+    from kiln.lax.elementwise import add_p, clamp_p, convert_element_type_p
+    from kiln.lax.indexing import gather_p, scatter_p
+    from kiln.passes.vmap import with_batch
+    x = with_batch(args[0], dims[0], size)
+    x_shape = aval_of(x).shape[1:]
+    if prim is dynamic_slice_p:
+        window = tuple(params["slice_sizes"])
+    else:
+        update = with_batch(args[1], dims[1], size)
+        window = aval_of(update).shape[1:]
+    n = len(x_shape)
+    indices = [bind(iota_p, dtype=np.dtype(np.int32), shape=(size,) + (1,) * n, dimension=0)]
+    for k, (start, d) in enumerate(zip(args[n_arrays:], dims[n_arrays:])):
+        start = bind(convert_element_type_p, with_batch(start, d, size), new_dtype=np.dtype(np.int32),
+                     weak_type=False)
+        start = bind(clamp_p, np.int32(0), start, np.int32(x_shape[k] - window[k]))
+        # lane's start (along axis 0) + arange(window) (along axis k + 1), broadcast together.
+        shape = (size,) + (1,) * k + (window[k],) + (1,) * (n - k - 1)
+        lane = bind(broadcast_in_dim_p, start, shape=shape, broadcast_dimensions=(0,))
+        along = bind(iota_p, dtype=np.dtype(np.int32), shape=shape, dimension=k + 1)
+        indices.append(bind(add_p, lane, along))
+    spec = tuple(("array", k) for k in range(n + 1))
+    if prim is dynamic_slice_p:
+        return [bind(gather_p, x, *indices, spec=spec, mode="clip", fill_value=None)], [0]
+    return [bind(scatter_p, x, update, *indices, spec=spec, mode="set")], [0]
+
+
+def _pad_batch(args, dims, *, padding_config):
+    from kiln.lax.elementwise import select_n_p
+    from kiln.passes.vmap import batch_size, with_batch
+    if dims[1] is None:
+        return _pad_rule(args, dims, padding_config=padding_config)
+    # A padding value per lane: pad with zeros, and pick each lane's value where a padded
+    # mask says the element is padding.
+    size = batch_size(args, dims)
+    x = with_batch(args[0], dims[0], size)
+    config = ((0, 0, 0),) + tuple(padding_config)
+    padded = bind(pad_p, x, np.zeros((), aval_of(x).dtype), padding_config=config)
+    inside = bind(broadcast_in_dim_p, np.True_, shape=aval_of(x).shape, broadcast_dimensions=())
+    mask = bind(pad_p, inside, np.False_, padding_config=config)
+    shape = aval_of(padded).shape
+    value = bind(broadcast_in_dim_p, with_batch(args[1], dims[1], size), shape=shape, broadcast_dimensions=(0,))
+    return [bind(select_n_p, mask, value, padded)], [0]
+
+
 from kiln.primitives import vmap_rules as _vmap_rules  # noqa: E402
 
+_pad_rule = _vmap_rules[pad_p]
+_vmap_rules[pad_p] = _pad_batch
 _vmap_rules[concatenate_p] = _concatenate_batch
 _vmap_rules[dynamic_slice_p] = _dynamic_batch(dynamic_slice_p)
 _vmap_rules[dynamic_update_slice_p] = _dynamic_batch(dynamic_update_slice_p)

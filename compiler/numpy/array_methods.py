@@ -30,6 +30,11 @@ def _transpose(self, *axes):
     return s.transpose(self, axes or None)
 
 
+def _builtin_round(self, ndigits=None):
+    """`round(x)`: like round() of a Python float, no ndigits gives an integer (array), as JAX."""
+    return m.round(self, ndigits) if ndigits is not None else astype(m.round(self), int)
+
+
 _OPERATORS = {
     "__add__": m.add, "__radd__": _swap(m.add),
     "__sub__": m.subtract, "__rsub__": _swap(m.subtract),
@@ -48,7 +53,7 @@ _OPERATORS = {
     "__eq__": m.equal, "__ne__": m.not_equal,
     "__lt__": m.less, "__le__": m.less_equal, "__gt__": m.greater, "__ge__": m.greater_equal,
     "__neg__": m.negative, "__pos__": m.positive, "__abs__": m.abs, "__invert__": m.invert,
-    "__round__": lambda self, ndigits=None: m.round(self, ndigits or 0),
+    "__round__": lambda self, ndigits=None: _builtin_round(self, ndigits),
     "__getitem__": getitem,
 }
 

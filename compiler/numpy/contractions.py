@@ -34,7 +34,8 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
     a2 = broadcast_to(a2, batch + a2.shape[-2:])
     b2 = broadcast_to(b2, batch + b2.shape[-2:])
     if a2.shape[-1] != b2.shape[-2]:
-        raise ValueError(f"matmul: contracting dimensions differ: {a.shape} @ {b.shape}")
+        raise TypeError("dot_general requires contracting dimensions to have the same shape, got "
+                        f"{a2.shape[-1:]} and {b2.shape[-2:-1]}.")
     nb = len(batch)
     out = _dot_general(a2, b2, (((nb + 1,), (nb,)), (tuple(range(nb)), tuple(range(nb)))))
     if a.ndim == 1:

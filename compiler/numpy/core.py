@@ -6,7 +6,7 @@ code stages IR. Python scalars stay weakly typed, as in JAX: `x * 2.0` keeps x's
 """
 from __future__ import annotations
 
-import builtins
+import operator
 
 import numpy as np
 
@@ -61,7 +61,8 @@ def asarray(x, dtype=None, copy=None, order=None) -> Array | Staged:
     if isinstance(x, (list, tuple)):
         leaves = _flatten_nested(x)
         if any(is_array(leaf) for leaf in leaves):
-            return _stack_nested(x, dtype)
+            out = _stack_nested(x, dtype)
+            return cast(out, out.dtype)  # a list makes a strongly typed array, as in JAX
     if hasattr(x, "__jax_array__"):
         return asarray(x.__jax_array__(), dtype)
     value = np.asarray(x)
@@ -97,9 +98,9 @@ def _stack_nested(x, dtype):
         if not items:
             return asarray(np.zeros((0,)), dtype)
         items = promote(*items)
-        shapes = {i.shape for i in items}
-        if len(shapes) > 1:
-            raise ValueError(f"setting an array element with a sequence: inhomogeneous shapes {sorted(shapes)}")
+        shapes = [i.shape for i in items]
+        if len(set(shapes)) > 1:  # a TypeError, as JAX's concatenate raises
+            raise TypeError(f"cannot make an array of a list of arrays of different shapes: {shapes}")
         return lax.concatenate([reshape_to(i, (1,) + i.shape) for i in items], 0)
     return asarray(x, dtype)
 
@@ -142,8 +143,7 @@ def broadcast_shapes(*shapes) -> tuple[int, ...]:
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
-        raise ValueError("operands could not be broadcast together with shapes "
-                         + " ".join(str(tuple(s)) for s in shapes)) from None
+        raise ValueError(f"Incompatible shapes for broadcasting: shapes={[tuple(s) for s in shapes]}") from None
 
 
 def broadcast_to(x, shape):
@@ -163,9 +163,17 @@ def broadcast_arrays(*args):
     return [broadcast_to(a, target) for a in args]
 
 
-def _elementwise_operands(args):
+def elementwise_operands(name, *args):
     """Broadcast operands to one shape, leaving rank-0 ones (primitives broadcast those)."""
-    target = broadcast_shapes(*(a.shape for a in args))
+    shapes = [tuple(a.shape) for a in args]
+    if len({len(s) for s in shapes}) == 1:
+        try:
+            target = np.broadcast_shapes(*shapes)
+        except ValueError:  # JAX's ufuncs report clashing shapes of equal rank so
+            raise TypeError(f"{name} got incompatible shapes for broadcasting: "
+                            + ", ".join(map(str, shapes)) + ".") from None
+    else:
+        target = broadcast_shapes(*shapes)
     return [a if a.shape in ((), target) else broadcast_to(a, target) for a in args]
 
 
@@ -175,20 +183,22 @@ def reshape_to(x, new_shape):
 
 # ---------------------------------------------------------------------------- elementwise
 
-def unary(p, *, inexact=False):
+def unary(p, name=None, *, inexact=False):
     def fn(x, /):
         (x,) = promote_inexact(x) if inexact else promote(x)
         return bind(p, x)
-    fn.__name__ = p.name
+    fn.__name__ = name or p.name
     return fn
 
 
-def binary(p, *, inexact=False):
+def binary(p, name=None, *, inexact=False):
+    name = name or p.name
+
     def fn(x, y, /):
         x, y = promote_inexact(x, y) if inexact else promote(x, y)
-        x, y = _elementwise_operands((x, y))
+        x, y = elementwise_operands(name, x, y)
         return bind(p, x, y)
-    fn.__name__ = p.name
+    fn.__name__ = name
     return fn
 
 
@@ -200,7 +210,8 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
         raise ValueError("jnp.where takes either one argument or three")
     condition = cast(condition, np.dtype(np.bool_)) if aval_of(condition).dtype != np.bool_ else asarray(condition)
     x, y = promote(x, y)
-    condition, x, y = _elementwise_operands((condition, x, y))
+    broadcast_shapes(condition.shape, x.shape, y.shape)  # raises JAX's ValueError on a clash
+    condition, x, y = elementwise_operands("where", condition, x, y)
     return lax.select_n(condition, y, x)
 
 
@@ -211,9 +222,12 @@ def full_like_shape(value, shape, dtype=None):
 
 
 def canonical_axis(axis: int, ndim: int) -> int:
-    if not -ndim <= axis < builtins.max(ndim, 1):
-        raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
-    return axis % builtins.max(ndim, 1)
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
+        # NumPy's AxisError is both a ValueError and an IndexError; JAX raises either,
+        # depending on the function.
+        raise np.exceptions.AxisError(axis, ndim)
+    return axis % ndim
 
 
 def canonical_axes(axis, ndim: int) -> tuple[int, ...]:

@@ -20,7 +20,7 @@ def _shape(shape) -> tuple[int, ...]:
     except TypeError:
         raise TypeError(f"Shapes must be sequences of integers, got {shape!r}") from None
     if any(d < 0 for d in shape):
-        raise ValueError(f"negative dimensions are not allowed: {shape}")
+        raise TypeError(f"broadcast_in_dim shape must have every element be nonnegative, got {shape}.")
     return shape
 
 
@@ -31,11 +31,8 @@ def _dtype(dtype, default=None):
 
 
 def full(shape, fill_value, dtype=None, *, device=None):
-    shape = _shape(shape)
-    fill = asarray(fill_value, dtype)
-    if dtype is None and aval_of(fill).weak_type:
-        fill = cast(fill, aval_of(fill).dtype)  # full() is strongly typed, as in JAX
-    return broadcast_to(fill, shape)
+    """Without a dtype the result is typed like the fill value (weakly for a Python scalar)."""
+    return broadcast_to(asarray(fill_value, dtype), _shape(shape))
 
 
 def zeros(shape, dtype=None, *, device=None):
@@ -50,19 +47,22 @@ def empty(shape, dtype=None, *, device=None):
     return zeros(shape, dtype)
 
 
-def _like(a, dtype, shape):
+def _like(a, fill_value, dtype, shape):
+    """full_like: `a`'s shape and dtype unless given; weakly typed only when `a` is and no
+    dtype is given (the fill value's type does not matter), as in JAX."""
     aval = aval_of(a)
-    return (aval.shape if shape is None else _shape(shape)), (aval.dtype if dtype is None else _dtype(dtype))
+    shape = aval.shape if shape is None else _shape(shape)
+    if dtype is None:
+        return broadcast_to(cast(fill_value, aval.dtype, aval.weak_type), shape)
+    return full(shape, fill_value, _dtype(dtype))
 
 
 def zeros_like(a, dtype=None, shape=None, *, device=None):
-    shape, dtype = _like(a, dtype, shape)
-    return full(shape, 0, dtype)
+    return _like(a, 0, dtype, shape)
 
 
 def ones_like(a, dtype=None, shape=None, *, device=None):
-    shape, dtype = _like(a, dtype, shape)
-    return full(shape, 1, dtype)
+    return _like(a, 1, dtype, shape)
 
 
 def empty_like(a, dtype=None, shape=None, *, device=None):
@@ -70,8 +70,7 @@ def empty_like(a, dtype=None, shape=None, *, device=None):
 
 
 def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
-    shape, dtype = _like(a, dtype, shape)
-    return full(shape, fill_value, dtype)
+    return _like(a, fill_value, dtype, shape)
 
 
 def arange(start, stop=None, step=None, dtype=None, *, device=None):

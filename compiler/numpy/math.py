@@ -1,56 +1,22 @@
-"""Elementwise math of kiln.numpy, with NumPy's names and JAX's type promotion."""
+"""Elementwise math of kiln.numpy, with NumPy's names and JAX's type promotion.
+
+The functions that are one primitive each are in kiln.numpy.ufuncs (re-exported here);
+this module has those that combine several: abs, sign, rounding, division, powers,
+predicates, clip, ...
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from kiln import lax
 from kiln.lax import elementwise as ew
-from kiln.numpy.core import (asarray, binary, cast, promote, promote_inexact, unary, where,
-                             _elementwise_operands)
+from kiln.numpy.core import asarray, cast, elementwise_operands, promote, promote_inexact, where
 from kiln.primitives import aval_of, bind
 from kiln.runtime import dtypes
+from kiln.staging import Staged
+from kiln.numpy.ufuncs import *  # noqa: F401,F403  (the one-primitive functions, re-exported)
+from kiln.numpy.ufuncs import _as_bool  # noqa: F401  (used by kiln.numpy.reductions)
 
-add = binary(ew.add_p)
-subtract = binary(ew.sub_p)
-multiply = binary(ew.mul_p)
-maximum = binary(ew.max_p)
-minimum = binary(ew.min_p)
-arctan2 = binary(ew.atan2_p, inexact=True)
-nextafter = binary(ew.nextafter_p, inexact=True)
-equal = binary(ew.eq_p)
-not_equal = binary(ew.ne_p)
-less = binary(ew.lt_p)
-less_equal = binary(ew.le_p)
-greater = binary(ew.gt_p)
-greater_equal = binary(ew.ge_p)
-bitwise_and = binary(ew.and_p)
-bitwise_or = binary(ew.or_p)
-bitwise_xor = binary(ew.xor_p)
-left_shift = binary(ew.shift_left_p)
-right_shift = binary(ew.shift_right_p)
-invert = bitwise_not = unary(ew.not_p)
-
-negative = unary(ew.neg_p)
-exp = unary(ew.exp_p, inexact=True)
-exp2 = unary(ew.exp2_p, inexact=True)
-log = unary(ew.log_p, inexact=True)
-log1p = unary(ew.log1p_p, inexact=True)
-expm1 = unary(ew.expm1_p, inexact=True)
-sqrt = unary(ew.sqrt_p, inexact=True)
-cbrt = unary(ew.cbrt_p, inexact=True)
-sin = unary(ew.sin_p, inexact=True)
-cos = unary(ew.cos_p, inexact=True)
-tan = unary(ew.tan_p, inexact=True)
-arcsin = unary(ew.asin_p, inexact=True)
-arccos = unary(ew.acos_p, inexact=True)
-arctan = unary(ew.atan_p, inexact=True)
-sinh = unary(ew.sinh_p, inexact=True)
-cosh = unary(ew.cosh_p, inexact=True)
-tanh = unary(ew.tanh_p, inexact=True)
-arcsinh = unary(ew.asinh_p, inexact=True)
-arccosh = unary(ew.acosh_p, inexact=True)
-arctanh = unary(ew.atanh_p, inexact=True)
-asin, acos, atan, asinh, acosh, atanh, atan2 = arcsin, arccos, arctan, arcsinh, arccosh, arctanh, arctan2
 real = lambda x: bind(ew.real_p, x) if dtypes.is_complex(aval_of(x).dtype) else asarray(x)  # noqa: E731
 imag = lambda x: bind(ew.imag_p, x) if dtypes.is_complex(aval_of(x).dtype) else zeros_like_value(x)  # noqa: E731
 conj = conjugate = lambda x: bind(ew.conj_p, x) if dtypes.is_complex(aval_of(x).dtype) else asarray(x)  # noqa: E731
@@ -78,7 +44,8 @@ absolute = abs
 def sign(x, /):
     (x,) = promote(x)
     if x.dtype == np.bool_:
-        return x
+        raise TypeError("sign does not accept dtype bool. Accepted dtypes are subtypes of integer, "
+                        "floating, complexfloating.")
     return bind(ew.sign_p, x)
 
 
@@ -102,11 +69,13 @@ fix = trunc
 
 def round(a, decimals=0, out=None):
     (a,) = promote(a)
-    if a.dtype.kind in "biu":
-        if decimals >= 0:
-            return a
-        factor = 10 ** (-decimals)
-        return multiply(floor_divide(add(a, factor // 2), factor), factor)
+    # JAX rejects these two cases; kiln follows so programs behave the same on both.
+    if a.dtype == np.bool_:
+        raise ValueError("data type <class 'numpy.bool'> not inexact")
+    if a.dtype.kind in "iu":
+        if decimals < 0:
+            raise NotImplementedError("integer np.round not implemented for decimals < 0")
+        return a
     if decimals == 0:
         return bind(ew.round_even_p, a)
     factor = cast(10.0 ** decimals, a.dtype, a.weak_type)
@@ -122,7 +91,7 @@ def rint(x, /):
 
 def true_divide(x, y, /):
     x, y = promote_inexact(x, y)
-    x, y = _elementwise_operands((x, y))
+    x, y = elementwise_operands("true_divide", x, y)
     return bind(ew.div_p, x, y)
 
 
@@ -130,10 +99,9 @@ divide = true_divide
 
 
 def floor_divide(x, y, /):
-    x, y = promote(x, y)
-    x, y = _elementwise_operands((x, y))
-    if x.dtype == np.bool_:
-        raise TypeError("floor_divide of booleans is not supported")
+    x, y = elementwise_operands("floor_divide", *_promote_numeric(x, y))
+    if x.dtype.kind == "c":
+        raise TypeError("floor_divide does not support complex-valued inputs")
     if x.dtype.kind in "iu":
         q = bind(ew.div_p, x, y)
         if x.dtype.kind == "u":
@@ -142,12 +110,17 @@ def floor_divide(x, y, /):
         r = bind(ew.rem_p, x, y)
         adjust = logical_and(not_equal(r, 0), not_equal(less(r, 0), less(y, 0)))
         return where(adjust, subtract(q, 1), q)
-    return floor(bind(ew.div_p, x, y))
+    # Floats as CPython's divmod: x - fmod(x, y) divides exactly, so 1.5 // 0.004 is 374 (the
+    # quotient 375.0 is rounded up); step down where fmod's sign differs from y's.
+    r = bind(ew.rem_p, x, y)
+    q = bind(ew.div_p, where(equal(y, 0), x, subtract(x, r)), y)
+    adjust = logical_and(not_equal(r, 0), not_equal(less(r, 0), less(y, 0)))
+    return bind(ew.round_away_p, where(adjust, subtract(q, 1), q))
 
 
 def remainder(x, y, /):
     x, y = promote(x, y)
-    x, y = _elementwise_operands((x, y))
+    x, y = elementwise_operands("remainder", x, y)
     r = bind(ew.rem_p, x, y)
     # Python's sign convention: the remainder has the divisor's sign.
     adjust = logical_and(not_equal(r, 0), not_equal(less(r, 0), less(y, 0)))
@@ -159,7 +132,7 @@ mod = remainder
 
 def fmod(x, y, /):
     x, y = promote(x, y)
-    x, y = _elementwise_operands((x, y))
+    x, y = elementwise_operands("fmod", x, y)
     return bind(ew.rem_p, x, y)
 
 
@@ -168,31 +141,55 @@ def divmod(x, y, /):
 
 
 def power(x, y, /):
-    if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
-        (x,) = promote(x)
-        if x.dtype.kind in "iu" and y < 0:
-            raise ValueError("Integers cannot be raised to negative integer powers")
-        return lax.integer_pow(x, int(y))
+    exponent = _concrete_int(y)
+    if exponent is not None:  # a known integer exponent: repeated multiplication, as JAX
+        (x,) = _promote_numeric(x)
+        return lax.integer_pow(x, exponent)
+    x_aval, y_aval = aval_of(x), aval_of(y)
     x, y = promote(x, y)
-    x, y = _elementwise_operands((x, y))
-    if x.dtype.kind in "iub":
+    x, y = elementwise_operands("power", x, y)
+    if x.dtype.kind in "biu":
+        x, y = _promote_numeric(x, y)
         return _integer_power(x, y)
+    if x_aval.dtype.kind in "fc" and y_aval.dtype.kind in "iu" and x.weak_type:
+        # JAX applies lax.pow to the unpromoted operands here: weak only if both are.
+        x, y = cast(x, x.dtype, y_aval.weak_type), cast(y, y.dtype, y_aval.weak_type)
     return bind(ew.pow_p, x, y)
+
+
+def _concrete_int(y):
+    """y as a Python int if it is a known integer scalar (Python, NumPy or concrete array)."""
+    if isinstance(y, Staged) or np.ndim(y) != 0 or aval_of(y).dtype.kind not in "biu":
+        return None
+    return int(np.asarray(y))
+
+
+def _promote_numeric(*args):
+    """promote(), with bool results made the default integer type (as JAX's power does)."""
+    args = promote(*args)
+    if args[0].dtype == np.bool_:  # int32 even with x64 on, as in JAX
+        args = [cast(a, np.dtype(np.int32)) for a in args]
+    return args
 
 
 pow = power
 
 
 def _integer_power(x, y):
-    """x ** y for integer arrays by repeated squaring over the bits of y."""
-    bits = int(np.iinfo(y.dtype).bits) if y.dtype != np.bool_ else 1
-    result = cast(1, x.dtype, x.weak_type)
+    """x ** y for integer arrays by repeated squaring, as JAX computes it.
+
+    JAX squares six times, so it uses the exponent's low six bits (`y & 63`; larger exponents
+    overflow anyway except for bases 0 and ±1), and 0 ** y is 0 for every y != 0. Negative
+    exponents therefore give JAX's wrapped values, not an error.
+    """
+    result = cast(where(logical_and(equal(x, 0), not_equal(y, 0)), 0, 1), x.dtype, x.weak_type)
     base, exponent = x, y
-    for _ in range(bits):
+    for bit in range(6):
         result = where(not_equal(bitwise_and(exponent, 1), 0), multiply(result, base), result)
-        base = multiply(base, base)
-        exponent = right_shift(exponent, 1)
-    return where(less(y, 0), 0, result)
+        if bit < 5:
+            base = multiply(base, base)
+            exponent = right_shift(exponent, 1)
+    return result
 
 
 def float_power(x, y, /):
@@ -201,7 +198,7 @@ def float_power(x, y, /):
 
 
 def square(x, /):
-    (x,) = promote(x)
+    (x,) = _promote_numeric(x)
     return lax.integer_pow(x, 2)
 
 
@@ -270,26 +267,6 @@ def signbit(x, /):
 
 # ---------------------------------------------------------------------------- logic
 
-def _as_bool(x):
-    return cast(x, np.dtype(np.bool_)) if aval_of(x).dtype != np.bool_ else asarray(x)
-
-
-def logical_and(x, y, /):
-    return bitwise_and(_as_bool(x), _as_bool(y))
-
-
-def logical_or(x, y, /):
-    return bitwise_or(_as_bool(x), _as_bool(y))
-
-
-def logical_xor(x, y, /):
-    return bitwise_xor(_as_bool(x), _as_bool(y))
-
-
-def logical_not(x, /):
-    return bind(ew.not_p, _as_bool(x))
-
-
 def isfinite(x, /):
     (x,) = promote(x)
     if x.dtype.kind in "biu":
@@ -301,8 +278,6 @@ def isfinite(x, /):
 
 def isnan(x, /):
     (x,) = promote(x)
-    if x.dtype.kind in "biu":
-        return _full_bool(x, False)
     return not_equal(x, x)
 
 
@@ -310,7 +285,7 @@ def isinf(x, /):
     (x,) = promote(x)
     if x.dtype.kind in "biu":
         return _full_bool(x, False)
-    return equal(abs(x), np.inf)
+    return equal(abs(x), np.asarray(np.inf, x.dtype))  # a strong inf: the result is not weak
 
 
 def isposinf(x, /):

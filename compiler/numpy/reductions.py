@@ -33,7 +33,7 @@ def _reduce(p_fn, x, axis, keepdims, dtype=None, promote_small=True, initial=Non
     x = asarray(x)
     axes = canonical_axes(axis, x.ndim)
     target = _sum_dtype(x.dtype, dtype) if promote_small else x.dtype
-    x = cast(x, target, x.weak_type)
+    x = cast(x, target)  # reductions return strongly typed arrays, as in JAX
     if where_ is not None:
         x = where(where_, x, identity)
     out = p_fn(x, axes)
@@ -102,7 +102,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     a = asarray(a)
     axes = canonical_axes(axis, a.ndim)
     target = dtypes.to_inexact_dtype(a.dtype if dtype is None else dtypes.canonicalize_dtype(dtype))
-    a = cast(a, target, a.weak_type)
+    a = cast(a, target)
     if where is not None:
         count = sum(where_mask_like(a, where, target), axis, keepdims=keepdims)
         return m.true_divide(sum(a, axis, keepdims=keepdims, where=where), count)
@@ -120,7 +120,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
         ddof = correction
     a = asarray(a)
     axes = canonical_axes(axis, a.ndim)
-    (a,) = [cast(a, dtypes.to_inexact_dtype(a.dtype), a.weak_type)]
+    a = cast(a, dtypes.to_inexact_dtype(a.dtype))
     centered = m.subtract(a, mean(a, axis, keepdims=True))
     if dtypes.is_complex(a.dtype):
         squares = m.real(m.multiply(centered, m.conj(centered)))
@@ -156,10 +156,17 @@ def argmin(a, axis=None, out=None, keepdims=False):
 
 def _cumulative(p_fn, a, axis, dtype):
     a = asarray(a)
-    if axis is None:
-        a, axis = reshape_to(a, (a.size,)), 0
-    target = _sum_dtype(a.dtype, dtype)
-    return p_fn(cast(a, target, a.weak_type), canonical_axis(axis, a.ndim))
+    if axis is None or a.ndim == 0:
+        a = reshape_to(a, (a.size,))
+    axis = canonical_axis(0 if axis is None else axis, a.ndim)
+    # Unlike sum, JAX accumulates small integers in their own type; only bools are promoted.
+    if dtype is None:
+        result = dtypes.default_int_dtype() if a.dtype == np.bool_ else a.dtype
+        return p_fn(cast(a, result), axis)
+    result = dtypes.canonicalize_dtype(dtype)
+    if result == np.bool_:  # accumulate 0/1 counts, then test them
+        return m.not_equal(p_fn(cast(m.not_equal(a, 0), dtypes.default_int_dtype()), axis), 0)
+    return p_fn(cast(a, result), axis)
 
 
 def cumsum(a, axis=None, dtype=None, out=None):

@@ -6,7 +6,7 @@ import builtins
 import numpy as np
 
 from kiln import lax
-from kiln.numpy.core import (asarray, broadcast_arrays, broadcast_to, canonical_axes, canonical_axis,
+from kiln.numpy.core import (asarray, broadcast_to, canonical_axes, canonical_axis,
                              promote, reshape_to)
 from kiln.numpy.indexing import getitem
 
@@ -20,11 +20,13 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     if order not in ("C", None):
         raise NotImplementedError("kiln.numpy.reshape supports only order='C'")
     if shape.count(-1) > 1:
-        raise ValueError("can only specify one unknown dimension")
+        raise TypeError(f"can only specify one unknown axis size with a `-1` value, got {tuple(shape)}")
     if -1 in shape:
         known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
         if known == 0 or a.size % known:
-            raise ValueError(f"cannot reshape array of size {a.size} into shape {tuple(shape)}")
+            raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape "
+                            f"{tuple(shape)} because the product of specified axis sizes ({known}) "
+                            f"does not evenly divide {a.size}")
         shape[shape.index(-1)] = a.size // known
     return reshape_to(a, shape)
 
@@ -162,7 +164,10 @@ def split(ary, indices_or_sections, axis=0):
             raise ValueError("array split does not result in an equal division")
         bounds = [i * (n // sections) for i in range(sections + 1)]
     else:
-        bounds = [0] + [builtins.min(builtins.max(int(i), 0), n) for i in indices_or_sections] + [n]
+        bounds = [0] + [int(i) for i in indices_or_sections] + [n]
+        sizes = [hi - lo for lo, hi in zip(bounds[:-1], bounds[1:])]
+        if builtins.min(sizes) < 0:  # JAX does not clip the split points as NumPy does
+            raise ValueError(f"Sizes passed to split must be nonnegative, got {sizes}")
     return [_axis_slice(ary, axis, lo, builtins.max(lo, hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
@@ -195,25 +200,28 @@ def tile(A, reps):
 
 
 def repeat(a, repeats, axis=None, *, total_repeat_length=None):
+    if isinstance(repeats, (list, tuple)):
+        raise TypeError(f"repeat requires ndarray or scalar arguments, got {type(repeats)} at position 1.")
     a = asarray(a)
     if axis is None:
         a, axis = ravel(a), 0
     axis = canonical_axis(axis, a.ndim)
     n = a.shape[axis]
-    if isinstance(repeats, (int, np.integer)):
+    if isinstance(repeats, (int, np.integer)) and total_repeat_length in (None, n * int(repeats)):
         r = int(repeats)
         moved = moveaxis(a, axis, -1)
         out = reshape_to(broadcast_to(reshape_to(moved, moved.shape + (1,)), moved.shape + (r,)),
                          moved.shape[:-1] + (n * r,))
-        out = moveaxis(out, -1, axis)
-        if total_repeat_length is not None and total_repeat_length != n * r:
-            return _fit_length(out, axis, total_repeat_length)
-        return out
+        return moveaxis(out, -1, axis)
     repeats = asarray(repeats)
     from kiln.staging import Staged
     if isinstance(repeats, Staged) and total_repeat_length is None:
-        raise ValueError("kiln.numpy.repeat with array `repeats` inside a compiled function needs a "
-                         "static total_repeat_length")
+        from kiln.errors import ConcretizationTypeError
+        from kiln.staging import user_location
+        raise ConcretizationTypeError(
+            "kiln.numpy.repeat with array `repeats` inside a compiled function needs a static "
+            "total_repeat_length: the result's shape would otherwise depend on the data",
+            user_location())
     if total_repeat_length is None:
         counts = np.broadcast_to(np.asarray(repeats), (n,))
         total_repeat_length = int(counts.sum())
@@ -233,15 +241,6 @@ def _count_le(ends, positions):
     from kiln.numpy.reductions import sum
     return sum(m.less_equal(reshape_to(ends, (1,) + ends.shape), reshape_to(positions, positions.shape + (1,))),
                axis=1).astype(ends.dtype)
-
-
-def _fit_length(a, axis, length):
-    n = a.shape[axis]
-    if length <= n:
-        return _axis_slice(a, axis, 0, length)
-    pad = [(0, 0, 0)] * a.ndim
-    pad[axis] = (0, length - n, 0)
-    return lax.pad(a, np.zeros((), a.dtype), pad)
 
 
 def flip(m, axis=None):
@@ -282,23 +281,17 @@ def take(a, indices, axis=None, mode=None, fill_value=None, unique_indices=False
     if axis is None:
         a, axis = ravel(a), 0
     axis = canonical_axis(axis, a.ndim)
-    indices = asarray(indices)
-    from kiln.lax.indexing import gather_p
-    from kiln.primitives import bind
-    spec = tuple(("array", 0) if i == axis else ("slice", 0, d, 1) for i, d in enumerate(a.shape))
-    if mode in (None, "fill"):
-        fill = fill_value if fill_value is not None else (np.nan if a.dtype.kind in "fc" else _int_fill(a.dtype))
-        return bind(gather_p, a, indices, spec=spec, mode="fill", fill_value=fill)
-    if mode == "wrap":
-        from kiln.numpy.math import remainder
-        indices = remainder(indices, a.shape[axis])
-    return bind(gather_p, a, indices, spec=spec, mode="clip")
+    index = tuple(indices if i == axis else slice(None) for i in range(a.ndim))
+    return _gather(a, index, mode, fill_value)
 
 
-def _int_fill(dtype):
-    if dtype == np.bool_:
-        return True
-    return np.iinfo(dtype).min if dtype.kind == "i" else np.iinfo(dtype).max
+def _gather(a, index, mode, fill_value):
+    """take's indexing: out-of-bounds indices read `fill_value` unless `mode` says otherwise."""
+    for i in index:
+        if not isinstance(i, slice) and asarray(i).dtype.kind not in "iu":
+            raise ValueError("indices must have an integer type")
+    index = tuple(asarray(i) if not isinstance(i, slice) else i for i in index)
+    return getitem(a, index, "fill" if mode is None else mode, fill_value)
 
 
 def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
@@ -307,17 +300,16 @@ def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
         arr, axis = ravel(arr), 0
     axis = canonical_axis(axis, arr.ndim)
     if indices.ndim != arr.ndim:
-        raise ValueError("indices and arr must have the same number of dimensions")
+        raise ValueError("indices and arr must have the same number of dimensions; "
+                         f"{indices.ndim} vs. {arr.ndim}")
+    # The other axes broadcast against each other; each is then indexed by a ramp.
+    shape = [builtins.max(a, i) if a == 1 or i == 1 else a for a, i in zip(arr.shape, indices.shape)]
+    arr = broadcast_to(arr, tuple(d if k != axis else arr.shape[axis] for k, d in enumerate(shape)))
+    indices = broadcast_to(indices, tuple(d if k != axis else indices.shape[axis] for k, d in enumerate(shape)))
     from kiln.numpy.creation import arange
-    index = []
-    for i in range(arr.ndim):
-        if i == axis:
-            index.append(indices)
-        else:
-            shape = [1] * arr.ndim
-            shape[i] = arr.shape[i] if indices.shape[i] != 1 or arr.shape[i] == 1 else 1
-            index.append(reshape_to(arange(shape[i]), shape))
-    return getitem(arr, tuple(index))
+    index = [indices if k == axis else reshape_to(arange(d), [d if j == k else 1 for j in range(arr.ndim)])
+             for k, d in enumerate(shape)]
+    return _gather(arr, tuple(index), mode, fill_value)
 
 
 def diagonal(a, offset=0, axis1=0, axis2=1):

@@ -46,12 +46,12 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
         (a,) = promote_inexact(a)
     # The shift by the maximum cancels out of the value, so it carries no gradient: without
     # stop_gradient, reverse mode would differentiate reduce_max for nothing.
-    top = knp.max(a, axis, keepdims=True)
+    top = knp.max(a, axis, where=where, initial=-np.inf, keepdims=True)  # -inf: empty works
     top = stop_gradient(knp.where(knp.isfinite(top), top, 0))
     exps = knp.exp(a - top)
     if b is not None:
         exps = exps * b
-    total = knp.sum(exps, axis, keepdims=True)
+    total = knp.sum(exps, axis, where=where, keepdims=True)
     signed = b is not None or return_sign  # only weights can make the sum negative
     out = knp.log(knp.abs(total) if signed else total) + top
     sign = knp.sign(total) if signed else None

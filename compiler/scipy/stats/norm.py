@@ -7,7 +7,7 @@ from kiln import numpy as knp
 from kiln.numpy.core import promote_inexact
 from kiln.scipy import special
 
-_LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
+_LOG_SQRT_2PI = float(0.5 * np.log(2 * np.pi))  # a Python float: keeps weak inputs weak
 
 
 def logpdf(x, loc=0, scale=1):
