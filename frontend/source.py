@@ -32,6 +32,19 @@ class ParsedFile:
     classes: dict
 
     @functools.cached_property
+    def definitions(self) -> dict:
+        """line -> the defs (by `def` or first decorator line) and lambdas that start on it."""
+        index: dict[int, list] = {}
+        for node, rng in self.positions.items():
+            if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+                lines = {rng.start.line}
+                if isinstance(node, cst.FunctionDef) and node.decorators:
+                    lines.add(self.positions[node.decorators[0]].start.line)
+                for line in lines:
+                    index.setdefault(line, []).append(node)
+        return index
+
+    @functools.cached_property
     def lines(self) -> list[str]:
         # Split as Python and libcst count lines (not str.splitlines, which also splits at \f).
         return io.StringIO(self.text, newline="").readlines()
@@ -115,20 +128,13 @@ def function_source(fn) -> FunctionSource:
 
 
 def _find_def(parsed: ParsedFile, code) -> cst.FunctionDef | None:
-    for node, rng in parsed.positions.items():
-        if isinstance(node, cst.FunctionDef) and node.name.value == code.co_name:
-            # co_firstlineno is the first decorator's line (or the `def` line).
-            lines = {rng.start.line}
-            if node.decorators:
-                lines.add(parsed.positions[node.decorators[0]].start.line)
-            if code.co_firstlineno in lines:
-                return node
-    return None
+    # co_firstlineno is the first decorator's line (or the `def` line).
+    return next((n for n in parsed.definitions.get(code.co_firstlineno, ())
+                 if isinstance(n, cst.FunctionDef) and n.name.value == code.co_name), None)
 
 
 def _find_lambda(parsed: ParsedFile, code) -> cst.Lambda | None:
-    candidates = [n for n, r in parsed.positions.items()
-                  if isinstance(n, cst.Lambda) and r.start.line == code.co_firstlineno]
+    candidates = [n for n in parsed.definitions.get(code.co_firstlineno, ()) if isinstance(n, cst.Lambda)]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     body_pos = next(((l, c) for l, _, c, _ in code.co_positions() if l is not None and c), None)
