@@ -260,17 +260,126 @@ remat = checkpoint
 
 
 # ---------------------------------------------------------------------------- batching
-# Under vmap the calls are expanded: their bodies are batched like any other code.
-def _expand_batch(prim):
-    def rule(args, dims, **params):
-        from kiln.passes.vmap import vmap_eval
-        body = params.get("program")
-        n = len(body.inputs)
-        return vmap_eval(body, list(args[:n]), list(dims[:n]))
-    return rule
+# Under vmap each call stays a call, of its body batched, so that differentiating the vmapped
+# function still uses the user's rule (as in JAX). Batched values are moved to axis 0 and every
+# output is batched. A user's rule is batched by staging it on one example and running the
+# batching interpreter over that program, each time differentiation reaches the call.
+def _example_aval(x, d):
+    from kiln.ir import ShapedArray
+    a = aval_of(x)
+    return a if d is None else ShapedArray(a.shape[1:], a.dtype, a.weak_type)
+
+
+def _batched_call(program, args, dims, n_args, name):
+    """(batched program, operands): the program's inputs are the `n_args` arguments, then the
+    values its batched body closes over, then the rest (the original captures)."""
+    from kiln.ir import Program
+    from kiln.lax.control_flow import batched_body
+    from kiln.passes.vmap import batch_size, move_to_front
+    size = batch_size(args, dims)
+    args = [move_to_front(x, d) for x, d in zip(args, dims)]
+    dims = [None if d is None else 0 for d in dims]
+    closed, extras, _ = batched_body(program, dims, size, name, force_out=[True] * len(program.outputs))
+    k = len(extras)
+    inputs = closed.inputs[k:k + n_args] + closed.inputs[:k] + closed.inputs[k + n_args:]
+    return Program(inputs, closed.eqns, closed.outputs), list(args[:n_args]) + extras + list(args[n_args:]), \
+        dims[:n_args], size
+
+
+def _run_batched(fn, values, dims, size, name):
+    """fn(*one example) on batched `values` (dims 0 or None): outputs, all batched at 0, and the
+    per-example output avals. `fn` returns a flat list."""
+    from kiln.lax.control_flow import stage_body
+    from kiln.passes.vmap import vmap_eval, with_batch
+    program, extras, _ = stage_body(fn, [_example_aval(x, d) for x, d in zip(values, dims)], name)
+    outs, out_dims = vmap_eval(program, list(extras) + list(values), [None] * len(extras) + list(dims))
+    avals = [v.aval for v in program.outputs]
+    return [with_batch(o, d, size, a.shape) for o, d, a in zip(outs, out_dims, avals)], avals
+
+
+def _value_dims(values, example_avals):
+    """0 where a value has one more axis than its example (a batched tangent), else None."""
+    return [0 if len(aval_of(v).shape) > len(a.shape) else None for v, a in zip(values, example_avals)]
+
+
+def _custom_jvp_batch(args, dims, *, program, rule, n_args):
+    new, operands, arg_dims, size = _batched_call(program, args, dims, n_args, "custom_jvp")
+
+    def batched_rule(primals, tangents):
+        examples = [_example_aval(p, d) for p, d in zip(primals, arg_dims)]
+        t_dims = _value_dims(tangents, examples)
+        n = len(primals)
+
+        def flat(*vals):
+            outs, t_outs = rule(list(vals[:n]), list(vals[n:]))
+            return list(outs) + list(t_outs)
+        outs, _ = _run_batched(flat, list(primals) + list(tangents), list(arg_dims) + t_dims, size, "jvp")
+        return outs[:len(outs) // 2], outs[len(outs) // 2:]
+
+    outs = bind(custom_jvp_call_p, *operands, program=new, rule=Rule(batched_rule, f"vmap({rule!r})"),
+                n_args=n_args)
+    return outs, [0] * len(outs)
+
+
+def _custom_vjp_batch(args, dims, *, program, fwd, bwd, n_args):
+    new, operands, arg_dims, size = _batched_call(program, args, dims, n_args, "custom_vjp")
+    n_out = len(program.outputs)
+
+    def batched_fwd(primals):
+        res_trees = []
+
+        def flat(*vals):
+            outs, residuals, res_tree = fwd(list(vals))
+            res_trees.append(res_tree)
+            return list(outs) + list(residuals)
+        outs, _ = _run_batched(flat, list(primals), list(arg_dims), size, "fwd")
+        return outs[:n_out], outs[n_out:], res_trees[0]  # every residual batched at 0
+
+    def batched_bwd(res_tree, residuals, cts):
+        import kiln.numpy as knp
+        values = list(residuals) + list(cts)
+        present = []
+
+        def flat(*vals):
+            ct_args = bwd(res_tree, list(vals[:len(residuals)]), list(vals[len(residuals):]))
+            present.extend(c is not None for c in ct_args)
+            return [c for c in ct_args if c is not None]
+        # Residuals and cotangents are all batched: fwd and the call batch every output.
+        outs, _ = _run_batched(flat, values, [0] * len(values), size, "bwd")
+        outs, result = iter(outs), []
+        for keep, d in zip(present, arg_dims):
+            ct = next(outs) if keep else None
+            # An argument shared by every example gets the sum of their cotangents.
+            result.append(knp.sum(ct, axis=0) if ct is not None and d is None else ct)
+        return result
+
+    outs = bind(custom_vjp_call_p, *operands, program=new, fwd=Rule(batched_fwd, f"vmap({fwd!r})"),
+                bwd=Rule(batched_bwd, f"vmap({bwd!r})"), n_args=n_args)
+    return outs, [0] * len(outs)
+
+
+def _checkpoint_batch(args, dims, *, program):
+    new, operands, _, _ = _batched_call(program, args, dims, len(args), "checkpoint")
+    outs = bind(checkpoint_call_p, *operands, program=new)
+    return outs, [0] * len(outs)
+
+
+def _checkpoint_jvp_batch(args, dims, *, program, flags):
+    # The tangent part of a checkpointed call (vmap of jvp): expanded, as backends do.
+    from kiln.passes.vmap import vmap_eval
+    outs, out_dims = vmap_eval(program, list(args), list(dims))
+    n_out = len(outs) // 2
+    return outs[n_out:], out_dims[n_out:]
+
+
+def _custom_lin_batch(args, dims, **params):
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
 
 
 from kiln.primitives import vmap_rules as _vmap_rules  # noqa: E402
 
-for _p in (custom_jvp_call_p, custom_vjp_call_p, checkpoint_call_p):
-    _vmap_rules[_p] = _expand_batch(_p)
+_vmap_rules[custom_jvp_call_p] = _custom_jvp_batch
+_vmap_rules[custom_vjp_call_p] = _custom_vjp_batch
+_vmap_rules[checkpoint_call_p] = _checkpoint_batch
+_vmap_rules[checkpoint_jvp_p] = _checkpoint_jvp_batch
+_vmap_rules[custom_lin_p] = _custom_lin_batch
