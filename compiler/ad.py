@@ -1,13 +1,15 @@
 """Automatic differentiation with JAX's API, as passes over kiln's IR.
 
-Every transform here stages the user's function into a program (`stage_inner`), transforms
-the program (`passes/jvp.py`, `passes/partial_eval.py`, `passes/transpose.py`) and evaluates
-the result with `inline`: eagerly when nothing is being staged, or by copying the equations
-into the enclosing builder when called inside `jit` or another transform. Because the result
-is IR again, transforms nest in any order (`grad(grad(f))`, `jit(grad(jit(f)))`, ...).
+Every transform here stages the user's function into a program (`Staging`), transforms the
+program (`passes/jvp.py`; for reverse mode then `passes/partial_eval.py` and
+`passes/transpose.py`) and evaluates the result with `inline`: eagerly when nothing is being
+staged, or by copying the equations into the enclosing builder when called inside `jit` or
+another transform. Because the result is IR again, transforms nest in any order
+(`grad(grad(f))`, `jit(grad(jit(f)))`, `jvp(grad(f))`, ...).
 
-Functions returned by `grad`, `value_and_grad`, `jacfwd`, `jacrev` and `hessian` are compiled
-through `kiln.jit` (one specialisation per argument shapes) when called eagerly.
+Functions returned by `grad` and `value_and_grad` (and by `jacfwd`, `jacrev` and `hessian`,
+in `kiln.jacobians`) are compiled through `kiln.jit` (one specialisation per argument shapes)
+when called eagerly.
 """
 from __future__ import annotations
 
@@ -30,23 +32,33 @@ from kiln.staging import Builder, Staged, current_builder
 # ---------------------------------------------------------------------------- staging
 
 class Staging:
-    """A function staged on flat arguments: program inputs are the leaves, then captures."""
+    """A function staged on flat arguments: program inputs are the leaves, then captures.
 
-    def __init__(self, fun, args, kwargs=None, name="f"):
+    `python_args` (positions and keyword names): leaves of these arguments that are not
+    numbers or arrays (strings, bools, None, functions) reach `fun` as Python values and are
+    no program inputs, as JAX's grad passes on the arguments it does not differentiate."""
+
+    def __init__(self, fun, args, kwargs=None, name="f", python_args=()):
         kwargs = kwargs or {}
         from kiln.frontend.operators import staging_target
         leaves, self.in_tree = tree_flatten((tuple(args), kwargs))
+        keep = [i in python_args and _is_python_value(leaf) for i, a in enumerate(args)
+                for leaf in tree_flatten(a)[0]]
+        keep += [k in python_args and _is_python_value(leaf) for k in sorted(kwargs)
+                 for leaf in tree_flatten(kwargs[k])[0]]
+        dynamic = [leaf for leaf, kept in zip(leaves, keep) if not kept]
         avals = [leaf.aval if isinstance(leaf, Staged) else _aval_of(leaf, f"an argument of {name}")
-                 for leaf in leaves]
+                 for leaf in dynamic]
         with Builder(name) as b:
-            staged = [b.new_input(a) for a in avals]
-            a, k = tree_unflatten(self.in_tree, staged)
+            staged = iter([b.new_input(a) for a in avals])
+            a, k = tree_unflatten(self.in_tree, [leaf if kept else next(staged) for leaf, kept in zip(leaves, keep)])
             out = staging_target(fun)(*a, **k)
             out_leaves, self.out_tree = tree_flatten(out)
             self.program = b.build(out_leaves)
-        self.leaves = leaves
+        self.leaves = dynamic
         self.captures = [outer for outer, _ in b.captures]
-        self.n_args = [len(tree_flatten(x)[0]) for x in args]
+        kept = iter(keep)
+        self.n_args = [sum(not next(kept) for _ in tree_flatten(x)[0]) for x in args]
 
     @property
     def values(self) -> list:
@@ -68,11 +80,26 @@ def _aval_of(x, what: str) -> ShapedArray:
         raise TypeError(f"{what} {e}") from None
 
 
+def _name(fun) -> str:
+    return getattr(fun, "__name__", None) or "f"
+
+
+def _argnums(argnums) -> tuple:
+    return (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+
+def _check_argnums(n_positional: int, argnums) -> None:
+    nums = _argnums(argnums)
+    need = max((i + 1 if i >= 0 else -i for i in nums), default=0)
+    if need > n_positional:
+        raise TypeError(f"differentiating with respect to argnums={argnums} requires at least {need} positional "
+                        f"arguments to be passed by the caller, but got only {n_positional} positional arguments.")
+
+
 def _diff_mask(staging: Staging, argnums, who: str) -> list[bool]:
+    """Which program inputs are differentiated: the leaves of the arguments `argnums`."""
     mask = [False] * len(staging.program.inputs)
     for i in argnums:
-        if not -len(staging.n_args) <= i < len(staging.n_args):
-            raise ValueError(f"{who}: argnums {i} is out of bounds for {len(staging.n_args)} positional arguments")
         for j in staging.arg_leaf_range(i % len(staging.n_args)):
             aval = staging.program.inputs[j].aval
             if aval.dtype.kind not in "fc":
@@ -84,6 +111,31 @@ def _diff_mask(staging: Staging, argnums, who: str) -> list[bool]:
     return mask
 
 
+def _float_mask(staging: Staging) -> list[bool]:
+    """Every inexact argument leaf (jvp/vjp/linearize): integers carry no derivative."""
+    return [i < len(staging.leaves) and v.aval.dtype.kind in "fc" for i, v in enumerate(staging.program.inputs)]
+
+
+def _main_and_aux(staging: Staging, outs, has_aux: bool):
+    """(main output, aux, number of main leaves) of a function's outputs (values or avals)."""
+    tree = tree_unflatten(staging.out_tree, list(outs))
+    if not has_aux:
+        return tree, None, len(outs)
+    if not isinstance(tree, (tuple, list)) or len(tree) != 2:
+        raise TypeError("expected function with aux output to return a two-element tuple, but got "
+                        f"type {type(tree)} with value {tree!r:.80}")
+    return tree[0], tree[1], len(tree_flatten(tree[0])[0])
+
+
+def _check_real_outputs(avals, who: str) -> None:
+    for a in avals:
+        if a.dtype.kind != "f":
+            raise TypeError(f"{who} requires real-valued outputs (output dtype that is a sub-dtype of "
+                            f"np.floating), but got {a.dtype.name}. For holomorphic differentiation, pass "
+                            "holomorphic=True. For differentiating non-holomorphic functions involving complex "
+                            "outputs, use jax.vjp directly.")
+
+
 def _seed(aval: ShapedArray, value: float):
     return Array(np.full(aval.shape, value, aval.dtype), aval.weak_type)
 
@@ -91,6 +143,29 @@ def _seed(aval: ShapedArray, value: float):
 def _cast_like(x, aval: ShapedArray):
     from kiln.numpy.core import cast
     return cast(x, aval.dtype, aval.weak_type)
+
+
+def _weakened(aval: ShapedArray, x) -> ShapedArray:
+    """`aval`, weakly typed only if `x` is too."""
+    return ShapedArray(aval.shape, aval.dtype, aval.weak_type and _aval_of(x, "a value").weak_type)
+
+
+def _as_outputs(values, avals) -> list:
+    """Results as arrays of their output types: a program may return one of its inputs, which
+    inline hands back as the caller passed it (a Python float, a NumPy array)."""
+    return [_cast_like(v, a) for v, a in zip(values, avals)]
+
+
+def _fixing(fun, args, nums, kwargs):
+    """`fun` as a function of the positional arguments `nums`; the others are held fixed."""
+    def partial_fun(*diff):
+        from kiln.frontend.operators import staging_target
+        full = list(args)
+        for i, d in zip(nums, diff):
+            full[i] = d
+        return staging_target(fun)(*full, **kwargs)
+    partial_fun.__name__ = _name(fun)
+    return partial_fun
 
 
 # ---------------------------------------------------------------------------- reverse mode
@@ -116,151 +191,184 @@ class VJP:
 
 
 def vjp(fun, *primals, has_aux=False):
-    staging = Staging(fun, primals, name=getattr(fun, "__name__", "f"))
-    mask = [i < len(staging.leaves) for i in range(len(staging.program.inputs))]
+    staging = Staging(fun, primals, name=_name(fun))
+    mask = _float_mask(staging)
     parts = VJP(staging.program, mask)
     outs, residuals = parts.forward(staging.values)
-    out = tree_unflatten(staging.out_tree, outs)
-    out_avals = [v.aval for v in staging.program.outputs]
-    if has_aux:
-        out, aux = out
-        n_main = len(tree_flatten(out)[0])
-    else:
-        n_main = len(outs)
+    main_avals = [v.aval for v in staging.program.outputs]
+    out, aux, n_main = _main_and_aux(staging, _as_outputs(outs, main_avals), has_aux)
     main_tree = tree_structure(out)
 
     def vjp_fn(ct):
         ct_leaves, ct_tree = tree_flatten(ct)
         if ct_tree != main_tree:
-            raise ValueError(f"vjp: cotangent structure {ct_tree} does not match the output's {main_tree}")
-        seeds = [_cast_like(c, a) for c, a in zip(ct_leaves, out_avals)]
-        seeds += [_seed(a, 0) for a in out_avals[n_main:]]
-        cts = parts.pull(residuals, seeds)
-        cts = [_cast_like(c, v.aval) for c, v in zip(cts, staging.program.inputs)]
-        return tuple(_split_args(staging, cts))
+            raise ValueError(f"unexpected tree structure of argument to vjp function: got {ct_tree}, but "
+                             f"expected to match {main_tree}")
+        for c, a in zip(ct_leaves, main_avals):
+            c_aval = _aval_of(c, "a cotangent")
+            if c_aval.shape != a.shape:
+                raise ValueError(f"unexpected JAX type (e.g. shape/dtype) for argument to VJP function: got "
+                                 f"{c_aval.str_short()}, but expected {a.str_short()} because the corresponding "
+                                 f"output of the differentiated function had JAX type {a.str_short()}")
+        # As in JAX, a strongly typed cotangent gives strongly typed results.
+        seeds = [_cast_like(c, _weakened(a, c)) for c, a in zip(ct_leaves, main_avals)]
+        seeds += [_seed(a, 0) for a in main_avals[n_main:]]
+        cts = iter(parts.pull(residuals, seeds))
+        # Integer arguments get zero cotangents (JAX's are float0 zeros).
+        leaves = []
+        for v, m in zip(staging.program.inputs[:len(staging.leaves)], mask):
+            ct = next(cts) if m else None
+            leaves.append(_seed(v.aval, 0) if ct is None else _cast_like(ct, _weakened(v.aval, ct)))
+        return tuple(_split_args(staging, leaves))
 
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
 def _split_args(staging: Staging, leaf_values) -> list:
+    """Values for the argument leaves, in the arguments' structure (a staging with no
+    `python_args`: every leaf is an input)."""
     args_tree = tree_flatten(tree_unflatten(staging.in_tree, list(range(len(staging.leaves))))[0])[1]
-    args = tree_unflatten(args_tree, list(leaf_values[:sum(staging.n_args)]))
-    return list(args)
+    return list(tree_unflatten(args_tree, list(leaf_values[:sum(staging.n_args)])))
+
+
+_NUMERIC = (Array, Staged, np.ndarray, np.generic, int, float, complex)
+
+
+def _is_python_value(leaf) -> bool:
+    return isinstance(leaf, bool) or not isinstance(leaf, _NUMERIC)
+
+
+def _is_static(x) -> bool:
+    """An argument JAX's eager transforms see as a plain Python value and that cannot be an
+    array: a string, None, a bool, a function, or a hashable container of them. Numbers stay
+    array arguments, as under jit, so that a changing number does not compile anew."""
+    if not all(_is_python_value(leaf) for leaf in tree_flatten(x)[0]):
+        return False
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
 
 
 class _Compiled:
-    """A transformed function: inlined while staging, compiled through kiln.jit otherwise."""
+    """A transformed function: inlined while staging, compiled through kiln.jit otherwise.
 
-    def __init__(self, fun, staged_call, name):
+    With `diff_argnums` (the AD transforms), arguments that are not differentiated and are
+    static Python values (`training=True`, `mode="sum"`) are passed to the function as they
+    are, as JAX's eager grad does, with one compilation per distinct value."""
+
+    def __init__(self, fun, staged_call, name, diff_argnums=None):
         functools.update_wrapper(self, fun)
-        self.__name__ = f"{name}_{getattr(fun, '__name__', 'f')}"
+        self.__name__ = f"{name}_{_name(fun)}"
         self._staged_call = staged_call
-        self._jit = None
+        self._diff = None if diff_argnums is None else set(_argnums(diff_argnums))
+        self._jits: dict = {}
 
     def __call__(self, *args, **kwargs):
         if current_builder() is not None:
             return self._staged_call(*args, **kwargs)
-        if self._jit is None:
+        n = len(args)
+        static = {} if self._diff is None else {
+            i: a for i, a in enumerate(args) if i not in self._diff and i - n not in self._diff and _is_static(a)}
+        static_kw = {} if self._diff is None else {k: v for k, v in kwargs.items() if _is_static(v)}
+        key = (n, tuple((i, type(a), a) for i, a in static.items()),
+               tuple(sorted((k, type(v), v) for k, v in static_kw.items())))
+        jitted = self._jits.get(key)
+        if jitted is None:
             from kiln.api import JitFunction
-            self._jit = JitFunction(self._staged_call)
-            self._jit.__name__ = self.__name__
-        return self._jit(*args, **kwargs)
+            jitted = self._jits[key] = JitFunction(self._with_static(n, static, static_kw))
+            jitted.__name__ = self.__name__
+        return jitted(*(a for i, a in enumerate(args) if i not in static),
+                      **{k: v for k, v in kwargs.items() if k not in static_kw})
 
+    def _with_static(self, n, static, static_kw):
+        if not static and not static_kw:
+            return self._staged_call
 
-def _argnums(argnums):
-    return (argnums,) if isinstance(argnums, int) else tuple(argnums)
+        def call(*dynamic, **kwargs):
+            it = iter(dynamic)
+            return self._staged_call(*(static[i] if i in static else next(it) for i in range(n)),
+                                     **kwargs, **static_kw)
+        return call
 
 
 def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
     nums = _argnums(argnums)
 
-    @functools.wraps(fun)
     def staged(*args, **kwargs):
-        staging = Staging(fun, args, kwargs, getattr(fun, "__name__", "f"))
+        _check_argnums(len(args), argnums)
+        diff = {i % len(args) for i in nums}
+        staging = Staging(fun, args, kwargs, _name(fun), [i for i in range(len(args)) if i not in diff] + list(kwargs))
         mask = _diff_mask(staging, nums, "grad")
-        outs_avals = [v.aval for v in staging.program.outputs]
-        if has_aux:
-            if not isinstance(tree_unflatten(staging.out_tree, list(range(len(outs_avals)))), tuple):
-                raise TypeError("grad with has_aux=True needs the function to return a pair (output, aux)")
-        main = outs_avals[0]
-        n_main = len(tree_flatten(tree_unflatten(staging.out_tree, list(range(len(outs_avals))))[0])[0]) \
-            if has_aux else len(outs_avals)
-        if n_main != 1 or main.shape != ():
-            shape = main.shape if n_main == 1 else "a pytree"
-            raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {shape}")
-        if main.dtype.kind not in "fc":
-            raise TypeError(f"grad requires real- or complex-valued outputs (output dtype that is a sub-dtype "
-                            f"of np.inexact), but got {main.dtype.name}")
+        out_avals = [v.aval for v in staging.program.outputs]
+        main, _, n_main = _main_and_aux(staging, out_avals, has_aux)
+        if n_main != 1 or out_avals[0].shape != ():
+            what = (f"had shape: {out_avals[0].shape}" if n_main == 1 else
+                    f"was {tree_unflatten(tree_structure(main), [a.str_short() for a in out_avals[:n_main]])}")
+            raise TypeError(f"Gradient only defined for scalar-output functions. Output {what}.")
+        _check_real_outputs(out_avals[:1], "grad")
         parts = VJP(staging.program, mask)
         outs, residuals = parts.forward(staging.values)
-        seeds = [_seed(main, 1.0)] + [_seed(a, 0) for a in outs_avals[1:]]
-        cts = parts.pull(residuals, seeds)
-        diff_vars = [v for v, m in zip(staging.program.inputs, mask) if m]
-        cts = iter(_cast_like(c, v.aval) for c, v in zip(cts, diff_vars))
-        grads = []
-        for i in nums:
-            block = staging.arg_leaf_range(i % len(staging.n_args))
-            arg_tree = tree_structure(args[i])
-            grads.append(tree_unflatten(arg_tree, [next(cts) for _ in block]))
+        seeds = [_seed(out_avals[0], 1.0)] + [_seed(a, 0) for a in out_avals[1:]]
+        # The cotangents come in input order; argnums may list the arguments in any order.
+        inputs = [j for j, m in enumerate(mask) if m]
+        cts = dict(zip(inputs, parts.pull(residuals, seeds)))
+        grads = [tree_unflatten(tree_structure(args[i]), [_cast_like(cts[j], staging.program.inputs[j].aval)
+                                                         for j in staging.arg_leaf_range(i % len(args))])
+                 for i in nums]
         g = grads[0] if isinstance(argnums, int) else tuple(grads)
-        out = tree_unflatten(staging.out_tree, outs)
-        if has_aux:
-            return (out[0], out[1]), g
-        return out, g
+        out, aux, _ = _main_and_aux(staging, outs, has_aux)
+        return ((out, aux), g) if has_aux else (out, g)
 
-    return _Compiled(fun, staged, "value_and_grad")
+    return _Compiled(fun, staged, "value_and_grad", nums)
 
 
 def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
     vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
 
-    @functools.wraps(fun)
     def staged(*args, **kwargs):
         value, g = vg._staged_call(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
-    return _Compiled(fun, staged, "grad")
+    return _Compiled(fun, staged, "grad", _argnums(argnums))
 
 
 # ---------------------------------------------------------------------------- forward mode
 
 def jvp(fun, primals, tangents, has_aux=False):
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp: primals and tangents must be tuples or lists of arguments")
+        raise TypeError("primal and tangent arguments to jax.jvp must be tuples or lists; found "
+                        f"{type(primals).__name__} and {type(tangents).__name__}.")
     if tree_structure(tuple(primals)) != tree_structure(tuple(tangents)):
-        raise TypeError(f"jvp: primal and tangent arguments must have the same tree structure; got "
-                        f"{tree_structure(tuple(primals))} and {tree_structure(tuple(tangents))}")
-    staging = Staging(fun, primals, name=getattr(fun, "__name__", "f"))
-    mask = [i < len(staging.leaves) for i in range(len(staging.program.inputs))]
+        raise TypeError("primal and tangent arguments to jax.jvp must have the same tree structure; primals have "
+                        f"tree structure {tree_structure(tuple(primals))} whereas tangents have tree structure "
+                        f"{tree_structure(tuple(tangents))}.")
+    staging = Staging(fun, primals, name=_name(fun))
+    mask = _float_mask(staging)
     program = run_passes(jvp_program(staging.program, mask), CLEANUP)
-    t_leaves = tree_flatten(tuple(tangents))[0]
-    for t, v in zip(t_leaves, staging.program.inputs):
-        t_aval = t.aval if isinstance(t, (Staged, Array)) else _aval_of(t, "a tangent")
+    ts = []
+    for t, v, m in zip(tree_flatten(tuple(tangents))[0], staging.program.inputs, mask):
+        t_aval = _aval_of(t, "a tangent")
         if t_aval.shape != v.aval.shape:
-            raise ValueError(f"jvp: tangent of shape {t_aval.shape} for a primal of shape {v.aval.shape}")
-    t_leaves = [_cast_like(t, v.aval) for t, v in zip(t_leaves, staging.program.inputs)]
-    results = inline(program, staging.values + t_leaves)
-    n = len(staging.program.outputs)
-    out = tree_unflatten(staging.out_tree, results[:n])
-    t_out = tree_unflatten(staging.out_tree, results[n:])
-    if has_aux:
-        return out[0], t_out[0], out[1]
-    return out, t_out
+            raise ValueError("jvp called with different primal and tangent shapes;"
+                             f"Got primal shape {v.aval.shape} and tangent shape as {t_aval.shape}")
+        if m:
+            ts.append(_cast_like(t, v.aval))
+    avals = [v.aval for v in staging.program.outputs]
+    results = inline(program, staging.values + ts)
+    n = len(avals)
+    out, aux, _ = _main_and_aux(staging, _as_outputs(results[:n], avals), has_aux)
+    t_out, _, _ = _main_and_aux(staging, _as_outputs(results[n:], avals), has_aux)
+    return (out, t_out, aux) if has_aux else (out, t_out)
 
 
 def linearize(fun, *primals):
-    out, f_jvp = _linearize(fun, primals)
-    return out, f_jvp
-
-
-def _linearize(fun, primals):
-    staging = Staging(fun, primals, name=getattr(fun, "__name__", "f"))
-    mask = [i < len(staging.leaves) for i in range(len(staging.program.inputs))]
-    program = jvp_program(staging.program, mask)
+    staging = Staging(fun, primals, name=_name(fun))
+    mask = _float_mask(staging)
     n = len(staging.program.outputs)
-    split = split_linear(program, n, sum(mask))
-    known = run_passes(split.known, CLEANUP)
-    linear = run_passes(split.linear, CLEANUP)
+    split = split_linear(jvp_program(staging.program, mask), n, sum(mask))
+    known, linear = run_passes(split.known, CLEANUP), run_passes(split.linear, CLEANUP)
     outs = inline(known, staging.values)
     residuals = outs[n:]
     in_tree = tree_structure(tuple(primals))
@@ -268,112 +376,14 @@ def _linearize(fun, primals):
     def f_jvp(*tangents):
         t_leaves, t_tree = tree_flatten(tuple(tangents))
         if t_tree != in_tree:
-            raise TypeError(f"linearize: tangents structure {t_tree} does not match primals {in_tree}")
-        t_leaves = [_cast_like(t, v.aval) for t, v in zip(t_leaves, staging.program.inputs)]
-        return tree_unflatten(staging.out_tree, inline(linear, residuals + t_leaves))
+            raise TypeError(f"linearized function called on tangent values inconsistent with the original "
+                            f"primal values: expected tree structure {in_tree}, got {t_tree}")
+        ts = [_cast_like(t, v.aval) for t, v, m in zip(t_leaves, staging.program.inputs, mask) if m]
+        return tree_unflatten(staging.out_tree, _as_outputs(inline(linear, residuals + ts), avals))
 
-    return tree_unflatten(staging.out_tree, outs[:n]), f_jvp
-
-
-# ---------------------------------------------------------------------------- Jacobians
-
-def _std_basis(aval: ShapedArray):
-    n = int(np.prod(aval.shape, dtype=np.int64))
-    eye = np.eye(n, dtype=aval.dtype)
-    return [Array(row.reshape(aval.shape)) for row in eye]
+    avals = [v.aval for v in staging.program.outputs]
+    return tree_unflatten(staging.out_tree, _as_outputs(outs[:n], avals)), f_jvp
 
 
-def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
-    nums = _argnums(argnums)
-
-    @functools.wraps(fun)
-    def staged(*args):
-        import kiln.numpy as knp
-        diff = tuple(args[i] for i in nums)
-
-        def partial_fun(*d):
-            full = list(args)
-            for i, x in zip(nums, d):
-                full[i] = x
-            from kiln.frontend.operators import staging_target
-            return staging_target(fun)(*full)
-
-        out, pullback = vjp(partial_fun, *diff)
-        out_leaves, out_tree = tree_flatten(out)
-        per_out = []
-        for y in out_leaves:
-            aval = y.aval if isinstance(y, (Staged, Array)) else _aval_of(y, "an output")
-            rows = []
-            for e in _std_basis(aval):
-                seeds = [e if z is y else _seed(z.aval if hasattr(z, "aval") else _aval_of(z, "an output"), 0)
-                         for z in out_leaves]
-                rows.append(pullback(tree_unflatten(out_tree, seeds)))
-            per_arg = []
-            for k, x in enumerate(diff):
-                x_leaves, x_tree = tree_flatten(x)
-                leaves = []
-                for j, xl in enumerate(x_leaves):
-                    stacked = knp.stack([tree_flatten(r[k])[0][j] for r in rows]) if rows else \
-                        knp.zeros((0,) + knp.shape(xl))
-                    leaves.append(knp.reshape(stacked, aval.shape + knp.shape(xl)))
-                per_arg.append(tree_unflatten(x_tree, leaves))
-            per_out.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
-        return tree_unflatten(out_tree, per_out)
-
-    return _Compiled(fun, staged, "jacrev")
-
-
-jacobian = jacrev
-
-
-def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
-    nums = _argnums(argnums)
-
-    @functools.wraps(fun)
-    def staged(*args):
-        import kiln.numpy as knp
-        diff = tuple(args[i] for i in nums)
-
-        def partial_fun(*d):
-            full = list(args)
-            for i, x in zip(nums, d):
-                full[i] = x
-            from kiln.frontend.operators import staging_target
-            return staging_target(fun)(*full)
-
-        per_arg = []
-        out_tree = None
-        for k, x in enumerate(diff):
-            x_leaves, x_tree = tree_flatten(x)
-            per_leaf = []
-            for j, xl in enumerate(x_leaves):
-                aval = xl.aval if isinstance(xl, (Staged, Array)) else _aval_of(xl, "an argument")
-                columns = []
-                for e in _std_basis(aval):
-                    tangents = []
-                    for kk, xx in enumerate(diff):
-                        leaves_t = [e if (kk == k and jj == j) else
-                                    _seed(l.aval if hasattr(l, "aval") else _aval_of(l, "an argument"), 0)
-                                    for jj, l in enumerate(tree_flatten(xx)[0])]
-                        tangents.append(tree_unflatten(tree_flatten(xx)[1], leaves_t))
-                    _, t_out = jvp(partial_fun, diff, tuple(tangents))
-                    t_leaves, out_tree = tree_flatten(t_out)
-                    columns.append(t_leaves)
-                outs = []
-                for m, t in enumerate(columns[0] if columns else []):
-                    stacked = knp.stack([c[m] for c in columns], axis=-1)
-                    outs.append(knp.reshape(stacked, knp.shape(t) + aval.shape))
-                per_leaf.append(outs)
-            per_arg.append((x_tree, per_leaf))
-        n_out = len(per_arg[0][1][0]) if per_arg and per_arg[0][1] else 0
-        results = []
-        for m in range(n_out):
-            per = [tree_unflatten(x_tree, [leaf_outs[m] for leaf_outs in per_leaf]) for x_tree, per_leaf in per_arg]
-            results.append(per[0] if isinstance(argnums, int) else tuple(per))
-        return tree_unflatten(out_tree, results)
-
-    return _Compiled(fun, staged, "jacfwd")
-
-
-def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
-    return jacfwd(jacrev(fun, argnums), argnums)
+# The Jacobians are built on the pieces above; kiln.ad exports them too.
+from kiln.jacobians import hessian, jacfwd, jacobian, jacrev  # noqa: E402,F401

@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from kiln.ir import Literal, literal_value, Program, ShapedArray
-from kiln.primitives import bind, jvp_rules
+from kiln.errors import format_location
+from kiln.ir import Eqn, Literal, literal_value, Program, ShapedArray
+from kiln.primitives import MissingRuleError, bind, jvp_rules
 from kiln.staging import Builder, located
 
 name = "jvp"
+
+
+def rule_for(table, eqn: Eqn):
+    """`table[eqn.prim]`; a missing rule's error also names the user's line that needs it."""
+    try:
+        return table[eqn.prim]
+    except MissingRuleError as e:
+        raise MissingRuleError(f"{e}; it is needed to differentiate {format_location(eqn.loc)}") from None
 
 
 def tangent_aval(aval: ShapedArray) -> ShapedArray:
@@ -54,7 +63,7 @@ def jvp_eval(program: Program, primals, tangents):
                 outs = bind(eqn.prim, *ins, **eqn.params)
                 outs, touts = (outs if eqn.prim.multiple_results else [outs]), []
             else:
-                outs, touts = jvp_rules[eqn.prim](ins, ts, **eqn.params)
+                outs, touts = rule_for(jvp_rules, eqn)(ins, ts, **eqn.params)
         env.update(zip(eqn.outputs, outs))
         tenv.update((v, t) for v, t in zip(eqn.outputs, touts) if t is not None)
     return [read(v) for v in program.outputs], [read_t(v) for v in program.outputs]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiln.ir import Literal, literal_value, Program, ShapedArray, Var
-from kiln.passes.jvp import instantiate
+from kiln.passes.jvp import instantiate, rule_for
 from kiln.primitives import transpose_rules
 from kiln.staging import Builder, located
 
@@ -63,9 +63,10 @@ def backward_pass(linear: Program, residuals, cts_out):
         cts = [ct_env.pop(v, None) for v in eqn.outputs]
         if all(ct is None for ct in cts):
             continue
+        # Cotangents are summed inside the location too: the adds belong to this user line.
         with located(eqn.loc):
-            ct_ins = transpose_rules[eqn.prim](cts if eqn.prim.multiple_results else cts[0],
-                                               *map(read, eqn.inputs), **eqn.params)
-        for a, ct in zip(eqn.inputs, ct_ins):
-            add_ct(a, ct)
+            ct_ins = rule_for(transpose_rules, eqn)(cts if eqn.prim.multiple_results else cts[0],
+                                                    *map(read, eqn.inputs), **eqn.params)
+            for a, ct in zip(eqn.inputs, ct_ins):
+                add_ct(a, ct)
     return [ct_env.get(v) for v in linear.inputs[len(residuals):]]
