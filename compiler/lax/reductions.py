@@ -34,20 +34,20 @@ def _reduction(name, np_fn, *, bool_out=False):
 
 
 def _max(x, axis):
-    return np.max(x, axis=axis, initial=_identity_low(x.dtype)) if x.size == 0 else np.max(x, axis=axis)
+    return np.max(x, axis=axis, initial=lowest_value(x.dtype)) if x.size == 0 else np.max(x, axis=axis)
 
 
 def _min(x, axis):
-    return np.min(x, axis=axis, initial=_identity_high(x.dtype)) if x.size == 0 else np.min(x, axis=axis)
+    return np.min(x, axis=axis, initial=highest_value(x.dtype)) if x.size == 0 else np.min(x, axis=axis)
 
 
-def _identity_low(dtype):
+def lowest_value(dtype):
     if dtype.kind == "f":
         return -np.inf
     return False if dtype == np.bool_ else np.iinfo(dtype).min
 
 
-def _identity_high(dtype):
+def highest_value(dtype):
     if dtype.kind == "f":
         return np.inf
     return True if dtype == np.bool_ else np.iinfo(dtype).max
@@ -237,8 +237,8 @@ def _reduce_prod_jvp(primals, tangents, *, axes):
 def _register_scan_jvps():
     from kiln.lax.elementwise import max_p, min_p, mul_p
     jvp_rules[cumprod_p] = _prefix_scan_jvp(cumprod_p, mul_p, lambda dtype: 1)
-    jvp_rules[cummax_p] = _prefix_scan_jvp(cummax_p, max_p, _identity_low)
-    jvp_rules[cummin_p] = _prefix_scan_jvp(cummin_p, min_p, _identity_high)
+    jvp_rules[cummax_p] = _prefix_scan_jvp(cummax_p, max_p, lowest_value)
+    jvp_rules[cummin_p] = _prefix_scan_jvp(cummin_p, min_p, highest_value)
 
 
 jvp_rules[reduce_prod_p] = _reduce_prod_jvp
@@ -385,12 +385,8 @@ transpose_rules[dot_general_p] = _dot_general_transpose
 # ---------------------------------------------------------------------------- batching
 def _batch_axes(prim, shift):
     def rule(args, dims, **params):
-        from kiln.passes.vmap import batch_size, with_batch
-        size = batch_size(args, dims)
-        ins = [with_batch(x, d, size) for x, d in zip(args, dims)]
-        out = bind(prim, *ins, **shift(**params))
-        outs = out if prim.multiple_results else [out]
-        return outs, [0] * len(outs)
+        from kiln.passes.vmap import all_batched_rule
+        return all_batched_rule(prim, shift)(args, dims, **params)
     vmap_rules[prim] = rule
 
 

@@ -6,6 +6,7 @@ import builtins
 import numpy as np
 
 from kiln import lax
+from kiln.lax.reductions import highest_value, lowest_value
 from kiln.numpy.core import asarray, canonical_axes, canonical_axis, cast, promote, reshape_to, where
 from kiln.numpy import math as m
 from kiln.runtime import dtypes
@@ -56,29 +57,17 @@ def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     a = asarray(a)
     _check_nonempty(a, axis, "maximum", initial)
     return _reduce(lax.reduce_max, a, axis, keepdims, promote_small=False, initial=initial, where_=where,
-                   identity=_lowest(a.dtype), combine=m.maximum)
+                   identity=lowest_value(a.dtype), combine=m.maximum)
 
 
 def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     a = asarray(a)
     _check_nonempty(a, axis, "minimum", initial)
     return _reduce(lax.reduce_min, a, axis, keepdims, promote_small=False, initial=initial, where_=where,
-                   identity=_highest(a.dtype), combine=m.minimum)
+                   identity=highest_value(a.dtype), combine=m.minimum)
 
 
 amax, amin = max, min
-
-
-def _lowest(dtype):
-    if dtype.kind == "f":
-        return -np.inf
-    return False if dtype == np.bool_ else np.iinfo(dtype).min
-
-
-def _highest(dtype):
-    if dtype.kind == "f":
-        return np.inf
-    return True if dtype == np.bool_ else np.iinfo(dtype).max
 
 
 def _check_nonempty(a, axis, what, initial):
