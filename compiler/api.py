@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from kiln.driver import Signature, argument_leaves, cache_key, leaf_value, qualname, stage
 from kiln.runtime.array import Array
 from kiln.runtime.pytree import tree_unflatten
@@ -25,7 +27,6 @@ class Compiled:
 
 
 def _fresh(value):
-    import numpy as np
     value = np.asarray(value)
     # Outputs may alias inputs or constants; an Array owns its buffer.
     return value if value.flags.owndata and value.flags.writeable else np.array(value)

@@ -177,14 +177,15 @@ def _while_impl(*operands, cond, body, n_cond_extras, n_body_extras):
     return carry
 
 
-def _carry_flags(body: Program, n_extras: int, extra_flags, carry_flags):
-    """Which carries have tangents: those that start with one or get one from the body."""
+def _carry_flags(body: Program, extra_flags, carry_flags, x_flags=()):
+    """Which carries have tangents: those that start with one or get one from the body
+    (a fixed point: a carry that gains a tangent can give one to another)."""
     from kiln.passes.jvp import jvp_program
     flags = list(carry_flags)
+    n_out = len(body.outputs)
     while True:
-        jp = jvp_program(body, list(extra_flags) + flags)
-        n_out = len(body.outputs)
-        gets = [not _is_zero_output(jp, n_out + i) for i in range(n_out)]
+        jp = jvp_program(body, list(extra_flags) + flags + list(x_flags))
+        gets = [not _is_zero_output(jp, n_out + i) for i in range(len(flags))]
         new = [a or b for a, b in zip(flags, gets)]
         if new == flags:
             return flags
@@ -207,7 +208,7 @@ def _while_jvp(primals, tangents, *, cond, body, n_cond_extras, n_body_extras):
     n_extras = n_cond_extras + n_body_extras
     carry = primals[n_extras:]
     body_extra_flags = [t is not None for t in tangents[n_cond_extras:n_extras]]
-    flags = _carry_flags(body, n_body_extras, body_extra_flags, [t is not None for t in tangents[n_extras:]])
+    flags = _carry_flags(body, body_extra_flags, [t is not None for t in tangents[n_extras:]])
     if not any(flags) and not any(body_extra_flags):
         return bind(while_p, *primals, cond=cond, body=body, n_cond_extras=n_cond_extras,
                     n_body_extras=n_body_extras), [None] * len(carry)
@@ -287,8 +288,8 @@ def _scan_jvp(primals, tangents, *, body, n_extras, n_carry, length, reverse, ta
     outs = bind(scan_p, *primals, body=body, **params)
     extra_flags = [t is not None for t in tangents[:n_extras]]
     x_flags = [t is not None for t in tangents[n_extras + n_carry:]]
-    carry_flags = _scan_carry_flags(body, n_extras, n_carry, extra_flags, x_flags,
-                                    [t is not None for t in tangents[n_extras:n_extras + n_carry]])
+    carry_flags = _carry_flags(body, extra_flags, [t is not None for t in tangents[n_extras:n_extras + n_carry]],
+                               x_flags)
     flags = extra_flags + carry_flags + x_flags
     if not any(flags):
         return outs, [None] * len(outs)
@@ -301,19 +302,6 @@ def _scan_jvp(primals, tangents, *, body, n_extras, n_carry, length, reverse, ta
     it = iter(carry_ts)
     carry_out_ts = [next(it) if f else None for f in carry_flags]
     return outs, carry_out_ts + list(ys_ts)
-
-
-def _scan_carry_flags(body, n_extras, n_carry, extra_flags, x_flags, carry_flags):
-    from kiln.passes.jvp import jvp_program
-    flags = list(carry_flags)
-    while True:
-        jp = jvp_program(body, extra_flags + flags + x_flags)
-        n_out = len(body.outputs)
-        gets = [not _is_zero_output(jp, n_out + i) for i in range(n_carry)]
-        new = [a or b for a, b in zip(flags, gets)]
-        if new == flags:
-            return flags
-        flags = new
 
 
 def tangent_scan(body, flags, *, n_extras, n_carry, length, reverse):
