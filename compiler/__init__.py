@@ -14,11 +14,13 @@ from kiln.custom_derivatives import checkpoint, custom_jvp, custom_vjp, remat
 from kiln.ad import grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp
 from kiln.placement import block_until_ready, device_get, device_put, local_device_count
 from kiln import random  # noqa: F401  (kiln.random, issue #6)
+from kiln import dtypes  # noqa: F401
+from kiln.runtime.dtypes import float0
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "checkpoint", "custom_jvp", "custom_vjp", "remat", "pmap", "vmap", "grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "value_and_grad", "vjp",
+    "checkpoint", "custom_jvp", "dtypes", "float0", "custom_vjp", "remat", "pmap", "vmap", "grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "value_and_grad", "vjp",
     "Array", "CompileError", "block_until_ready", "config", "default_backend", "device_count",
     "device_get", "device_put", "devices", "jit", "lax", "local_device_count", "local_devices",
     "make_ir", "make_jaxpr", "nn", "numpy", "random", "scipy", "sharding", "show", "tree", "tree_util",

@@ -10,6 +10,11 @@ another transform. Because the result is IR again, transforms nest in any order
 Functions returned by `grad` and `value_and_grad` (and by `jacfwd`, `jacrev` and `hessian`,
 in `kiln.jacobians`) are compiled through `kiln.jit` (one specialisation per argument shapes)
 when called eagerly.
+
+Complex values follow JAX's conventions (see compiler/lax/elementwise.py): `holomorphic=True`
+differentiates holomorphic complex functions, and without it complex outputs are rejected by
+grad and jacrev. Integer and bool values have float0 (co)tangents: `allow_int=True` lets grad
+and jacrev take them, and jvp, vjp and linearize take and return float0 arrays for them.
 """
 from __future__ import annotations
 
@@ -25,7 +30,8 @@ from kiln.passes.jvp import jvp_program
 from kiln.passes.partial_eval import split_linear
 from kiln.passes.transpose import transpose_program
 from kiln.runtime.array import Array
-from kiln.runtime.pytree import tree_flatten, tree_structure, tree_unflatten
+from kiln.runtime.dtypes import float0
+from kiln.runtime.pytree import register_pytree_node, tree_flatten, tree_map, tree_structure, tree_unflatten
 from kiln.staging import Builder, Staged, current_builder
 
 
@@ -96,24 +102,84 @@ def _check_argnums(n_positional: int, argnums) -> None:
                         f"arguments to be passed by the caller, but got only {n_positional} positional arguments.")
 
 
-def _diff_mask(staging: Staging, argnums, who: str) -> list[bool]:
-    """Which program inputs are differentiated: the leaves of the arguments `argnums`."""
+def _check_input_dtype_revderiv(who: str, holomorphic: bool, allow_int: bool, aval: ShapedArray) -> None:
+    """JAX's checks of a differentiated input of grad, jacrev (and their errors)."""
+    if holomorphic and aval.dtype.kind != "c":
+        raise TypeError(f"{who} with holomorphic=True requires inputs with complex dtype, but got {aval.dtype.name}.")
+    if aval.dtype.kind in "biu" and not allow_int:
+        raise TypeError(
+            f"{who} requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
+            f"np.inexact), but got {aval.dtype.name}. If you want to use Boolean- or integer-valued "
+            "inputs, use vjp or set allow_int to True.")
+
+
+def _check_output_dtype_revderiv(who: str, holomorphic: bool, aval: ShapedArray) -> None:
+    name = aval.dtype.name
+    if holomorphic:
+        if aval.dtype.kind != "c":
+            raise TypeError(f"{who} with holomorphic=True requires outputs with complex dtype, but got {name}.")
+    elif aval.dtype.kind == "c":
+        raise TypeError(f"{who} requires real-valued outputs (output dtype that is a sub-dtype of np.floating), "
+                        f"but got {name}. For holomorphic differentiation, pass holomorphic=True. For "
+                        "differentiation of non-holomorphic functions involving complex outputs, use jax.vjp "
+                        "directly.")
+    elif aval.dtype.kind != "f":
+        raise TypeError(f"{who} requires real-valued outputs (output dtype that is a sub-dtype of np.floating), "
+                        f"but got {name}. For differentiation of functions with integer outputs, use jax.vjp "
+                        "directly.")
+
+
+def _diff_mask(staging: Staging, argnums, who: str, holomorphic=False, allow_int=False) -> list[bool]:
+    """Which program inputs are differentiated: the inexact leaves of the arguments `argnums`
+    (integer leaves, allowed by `allow_int`, get float0 zeros)."""
     mask = [False] * len(staging.program.inputs)
     for i in argnums:
         for j in staging.arg_leaf_range(i % len(staging.n_args)):
             aval = staging.program.inputs[j].aval
-            if aval.dtype.kind not in "fc":
-                raise TypeError(
-                    f"{who} requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
-                    f"np.inexact), but got {aval.dtype.name}. If you want to use Boolean- or integer-valued "
-                    "inputs, use vjp or set allow_int to True.")
-            mask[j] = True
+            _check_input_dtype_revderiv(who, holomorphic, allow_int, aval)
+            mask[j] = aval.dtype.kind in "fc"
     return mask
 
 
 def _float_mask(staging: Staging) -> list[bool]:
     """Every inexact argument leaf (jvp/vjp/linearize): integers carry no derivative."""
     return [i < len(staging.leaves) and v.aval.dtype.kind in "fc" for i, v in enumerate(staging.program.inputs)]
+
+
+# ---------------------------------------------------------------------------- float0
+# Integer and bool values have float0 (co)tangents, as in JAX: NumPy arrays of dtype float0.
+# float0 is no array dtype of kiln's IR, so a transform compiled through jit (grad) returns a
+# `Float0Zeros` placeholder, a pytree node without leaves that passes through jit unchanged,
+# and `_Compiled` hands the caller the NumPy array.
+
+def float0_zeros(shape) -> np.ndarray:
+    return np.zeros(tuple(shape), float0)
+
+
+class Float0Zeros:
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def __repr__(self):
+        return f"Float0Zeros({self.shape})"
+
+
+register_pytree_node(Float0Zeros, lambda z: ((), z.shape), lambda shape, _: Float0Zeros(shape))
+
+
+def _with_float0(tree):
+    return tree_map(lambda x: float0_zeros(x.shape) if isinstance(x, Float0Zeros) else x, tree,
+                    is_leaf=lambda x: isinstance(x, Float0Zeros))
+
+
+def _is_float0(x) -> bool:
+    return isinstance(x, (np.ndarray, np.generic)) and x.dtype == float0
+
+
+def _tangent_dtype(aval: ShapedArray) -> np.dtype:
+    return aval.dtype if aval.dtype.kind in "fc" else float0
 
 
 def _main_and_aux(staging: Staging, outs, has_aux: bool):
@@ -125,15 +191,6 @@ def _main_and_aux(staging: Staging, outs, has_aux: bool):
         raise TypeError("expected function with aux output to return a two-element tuple, but got "
                         f"type {type(tree)} with value {tree!r:.80}")
     return tree[0], tree[1], len(tree_flatten(tree[0])[0])
-
-
-def _check_real_outputs(avals, who: str) -> None:
-    for a in avals:
-        if a.dtype.kind != "f":
-            raise TypeError(f"{who} requires real-valued outputs (output dtype that is a sub-dtype of "
-                            f"np.floating), but got {a.dtype.name}. For holomorphic differentiation, pass "
-                            "holomorphic=True. For differentiating non-holomorphic functions involving complex "
-                            "outputs, use jax.vjp directly.")
 
 
 def _seed(aval: ShapedArray, value: float):
@@ -204,21 +261,24 @@ def vjp(fun, *primals, has_aux=False):
         if ct_tree != main_tree:
             raise ValueError(f"unexpected tree structure of argument to vjp function: got {ct_tree}, but "
                              f"expected to match {main_tree}")
+        seeds = []
         for c, a in zip(ct_leaves, main_avals):
-            c_aval = _aval_of(c, "a cotangent")
-            if c_aval.shape != a.shape:
+            # An integer output's cotangent is a float0 zero (JAX also takes an integer zero).
+            c_shape = tuple(np.shape(c)) if _is_float0(c) or a.dtype.kind not in "fc" else \
+                _aval_of(c, "a cotangent").shape
+            if c_shape != a.shape:
+                got = f"float0{list(c_shape)}" if _is_float0(c) else _aval_of(c, "a cotangent").str_short()
                 raise ValueError(f"unexpected JAX type (e.g. shape/dtype) for argument to VJP function: got "
-                                 f"{c_aval.str_short()}, but expected {a.str_short()} because the corresponding "
+                                 f"{got}, but expected {a.str_short()} because the corresponding "
                                  f"output of the differentiated function had JAX type {a.str_short()}")
-        # As in JAX, a strongly typed cotangent gives strongly typed results.
-        seeds = [_cast_like(c, _weakened(a, c)) for c, a in zip(ct_leaves, main_avals)]
+            # As in JAX, a strongly typed cotangent gives strongly typed results.
+            seeds.append(_seed(a, 0) if a.dtype.kind not in "fc" else _cast_like(c, _weakened(a, c)))
         seeds += [_seed(a, 0) for a in main_avals[n_main:]]
         cts = iter(parts.pull(residuals, seeds))
-        # Integer arguments get zero cotangents (JAX's are float0 zeros).
         leaves = []
         for v, m in zip(staging.program.inputs[:len(staging.leaves)], mask):
             ct = next(cts) if m else None
-            leaves.append(_seed(v.aval, 0) if ct is None else _cast_like(ct, _weakened(v.aval, ct)))
+            leaves.append(float0_zeros(v.aval.shape) if not m else _cast_like(ct, _weakened(v.aval, ct)))
         return tuple(_split_args(staging, leaves))
 
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
@@ -267,7 +327,7 @@ class _Compiled:
 
     def __call__(self, *args, **kwargs):
         if current_builder() is not None:
-            return self._staged_call(*args, **kwargs)
+            return _with_float0(self._staged_call(*args, **kwargs))
         n = len(args)
         static = {} if self._diff is None else {
             i: a for i, a in enumerate(args) if i not in self._diff and i - n not in self._diff and _is_static(a)}
@@ -279,8 +339,8 @@ class _Compiled:
             from kiln.api import JitFunction
             jitted = self._jits[key] = JitFunction(self._with_static(n, static, static_kw))
             jitted.__name__ = self.__name__
-        return jitted(*(a for i, a in enumerate(args) if i not in static),
-                      **{k: v for k, v in kwargs.items() if k not in static_kw})
+        return _with_float0(jitted(*(a for i, a in enumerate(args) if i not in static),
+                                   **{k: v for k, v in kwargs.items() if k not in static_kw}))
 
     def _with_static(self, n, static, static_kw):
         if not static and not static_kw:
@@ -300,22 +360,25 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         _check_argnums(len(args), argnums)
         diff = {i % len(args) for i in nums}
         staging = Staging(fun, args, kwargs, _name(fun), [i for i in range(len(args)) if i not in diff] + list(kwargs))
-        mask = _diff_mask(staging, nums, "grad")
+        mask = _diff_mask(staging, nums, "grad", holomorphic, allow_int)
         out_avals = [v.aval for v in staging.program.outputs]
         main, _, n_main = _main_and_aux(staging, out_avals, has_aux)
         if n_main != 1 or out_avals[0].shape != ():
             what = (f"had shape: {out_avals[0].shape}" if n_main == 1 else
                     f"was {tree_unflatten(tree_structure(main), [a.str_short() for a in out_avals[:n_main]])}")
             raise TypeError(f"Gradient only defined for scalar-output functions. Output {what}.")
-        _check_real_outputs(out_avals[:1], "grad")
+        _check_output_dtype_revderiv("grad", holomorphic, out_avals[0])
         parts = VJP(staging.program, mask)
         outs, residuals = parts.forward(staging.values)
         seeds = [_seed(out_avals[0], 1.0)] + [_seed(a, 0) for a in out_avals[1:]]
         # The cotangents come in input order; argnums may list the arguments in any order.
         inputs = [j for j, m in enumerate(mask) if m]
         cts = dict(zip(inputs, parts.pull(residuals, seeds)))
-        grads = [tree_unflatten(tree_structure(args[i]), [_cast_like(cts[j], staging.program.inputs[j].aval)
-                                                         for j in staging.arg_leaf_range(i % len(args))])
+
+        def leaf_grad(j):
+            aval = staging.program.inputs[j].aval
+            return _cast_like(cts[j], _weakened(aval, cts[j])) if j in cts else Float0Zeros(aval.shape)
+        grads = [tree_unflatten(tree_structure(args[i]), [leaf_grad(j) for j in staging.arg_leaf_range(i % len(args))])
                  for i in nums]
         g = grads[0] if isinstance(argnums, int) else tuple(grads)
         out, aux, _ = _main_and_aux(staging, outs, has_aux)
@@ -344,23 +407,38 @@ def jvp(fun, primals, tangents, has_aux=False):
         raise TypeError("primal and tangent arguments to jax.jvp must have the same tree structure; primals have "
                         f"tree structure {tree_structure(tuple(primals))} whereas tangents have tree structure "
                         f"{tree_structure(tuple(tangents))}.")
+    for p, t in zip(tree_flatten(tuple(primals))[0], tree_flatten(tuple(tangents))[0]):
+        _check_tangent(_aval_of(p, "a primal"), t)
     staging = Staging(fun, primals, name=_name(fun))
     mask = _float_mask(staging)
     program = run_passes(jvp_program(staging.program, mask), CLEANUP)
-    ts = []
-    for t, v, m in zip(tree_flatten(tuple(tangents))[0], staging.program.inputs, mask):
-        t_aval = _aval_of(t, "a tangent")
-        if t_aval.shape != v.aval.shape:
-            raise ValueError("jvp called with different primal and tangent shapes;"
-                             f"Got primal shape {v.aval.shape} and tangent shape as {t_aval.shape}")
-        if m:
-            ts.append(_cast_like(t, v.aval))
+    ts = [_cast_like(t, v.aval) for t, v, m in zip(tree_flatten(tuple(tangents))[0], staging.program.inputs, mask)
+          if m]
     avals = [v.aval for v in staging.program.outputs]
     results = inline(program, staging.values + ts)
     n = len(avals)
     out, aux, _ = _main_and_aux(staging, _as_outputs(results[:n], avals), has_aux)
-    t_out, _, _ = _main_and_aux(staging, _as_outputs(results[n:], avals), has_aux)
+    t_out, _, _ = _main_and_aux(staging, _as_tangents(results[n:], avals), has_aux)
     return (out, t_out, aux) if has_aux else (out, t_out)
+
+
+def _check_tangent(primal: ShapedArray, t) -> None:
+    """JAX's checks of a tangent against its primal: an integer or bool primal takes a float0
+    tangent, any other the primal's dtype, and the shapes agree."""
+    t_dtype = float0 if _is_float0(t) else _aval_of(t, "a tangent").dtype
+    if t_dtype != _tangent_dtype(primal):
+        raise TypeError("primal and tangent arguments to jax.jvp do not match; dtypes must be equal, or in case "
+                        "of int/bool primal dtype the tangent dtype must be float0."
+                        f"Got primal dtype {primal.dtype} and so expected tangent dtype {_tangent_dtype(primal)}, "
+                        f"but got tangent dtype {t_dtype} instead.")
+    if tuple(np.shape(t)) != primal.shape:
+        raise ValueError("jvp called with different primal and tangent shapes;"
+                         f"Got primal shape {primal.shape} and tangent shape as {tuple(np.shape(t))}")
+
+
+def _as_tangents(values, avals) -> list:
+    """Output tangents: float0 zeros for integer outputs, arrays of the outputs' types otherwise."""
+    return [_cast_like(v, a) if a.dtype.kind in "fc" else float0_zeros(a.shape) for v, a in zip(values, avals)]
 
 
 def linearize(fun, *primals):
@@ -379,7 +457,7 @@ def linearize(fun, *primals):
             raise TypeError(f"linearized function called on tangent values inconsistent with the original "
                             f"primal values: expected tree structure {in_tree}, got {t_tree}")
         ts = [_cast_like(t, v.aval) for t, v, m in zip(t_leaves, staging.program.inputs, mask) if m]
-        return tree_unflatten(staging.out_tree, _as_outputs(inline(linear, residuals + ts), avals))
+        return tree_unflatten(staging.out_tree, _as_tangents(inline(linear, residuals + ts), avals))
 
     avals = [v.aval for v in staging.program.outputs]
     return tree_unflatten(staging.out_tree, _as_outputs(outs[:n], avals)), f_jvp

@@ -2,21 +2,23 @@
 from __future__ import annotations
 
 import functools
+import os
 
 import numpy as np
 
 from kiln.driver import Signature, argument_leaves, cache_key, leaf_value, qualname, stage
 from kiln.runtime.array import Array
+from kiln.runtime.config import config
 from kiln.runtime.pytree import tree_unflatten
 from kiln.staging import current_builder
 
 
 class Compiled:
     """One specialisation, compiled: call it with the flat argument leaves."""
-    __slots__ = ("spec", "run")
+    __slots__ = ("spec", "run", "in_avals")
 
     def __init__(self, spec, run):
-        self.spec, self.run = spec, run
+        self.spec, self.run, self.in_avals = spec, run, None
 
     def __call__(self, leaves, avals):
         values = self.run(*(leaf_value(leaf, aval) for leaf, aval in zip(leaves, avals)))
@@ -24,6 +26,22 @@ class Compiled:
                       a.weak_type)
                 for v, a in zip(map(_fresh, values), self.spec.out_avals)]
         return tree_unflatten(self.spec.out_tree, outs)
+
+
+def _fast_key(args):
+    """The specialisation key of a call whose arguments are all arrays (each one leaf), read
+    without binding the signature or flattening pytrees; None for any other call."""
+    key = [config.x64_enabled]
+    for a in args:
+        t = type(a)
+        if t is Array:
+            value = a._value
+            key.append((value.shape, value.dtype, a.weak_type))
+        elif t is np.ndarray:
+            key.append((t, a.shape, a.dtype))
+        else:
+            return None
+    return tuple(key)
 
 
 def _fresh(value):
@@ -44,8 +62,9 @@ class JitFunction:
         self._fun = fun
         self._name = getattr(fun, "__name__", None) or type(fun).__name__
         self._signature = Signature.of(fun, static_argnums, static_argnames)
-        self._backend = backend or "reference"
+        self._backend = backend or default_backend()
         self._cache: dict = {}
+        self._fast: dict = {}  # _fast_key(args) -> Compiled, for calls whose arguments are all arrays
 
     @property
     def __kiln_inline__(self):
@@ -67,7 +86,16 @@ class JitFunction:
         if current_builder() is not None:  # called while staging: inline, as inside kiln code
             from kiln.frontend.operators import staging_target
             return staging_target(self._fun)(*args, **kwargs)
+        key = None if kwargs else _fast_key(args)
+        if key is not None:
+            compiled = self._fast.get(key)
+            if compiled is not None and compiled.spec.sources_unchanged():
+                return compiled(args, compiled.in_avals)
         compiled, leaves, avals = self.specialise(args, kwargs)
+        if key is not None and len(leaves) == len(args) and all(l is a for l, a in zip(leaves, args)):
+            # Each argument is one dynamic leaf: next time, skip binding and flattening.
+            compiled.in_avals = avals
+            self._fast[key] = compiled
         return compiled(leaves, avals)
 
     def lower(self, *args, **kwargs):
@@ -81,11 +109,19 @@ class JitFunction:
         return f"<kiln.jit of {qualname(self._fun)}>"
 
 
+def default_backend() -> str:
+    """The backend of `kiln.jit` when none is named: $KILN_BACKEND, else the reference one."""
+    return os.environ.get("KILN_BACKEND", "") or "reference"
+
+
 def _backend_compile(backend: str, spec, name: str):
     if backend in ("reference", "python", "cpu"):
         from kiln.backends.reference import compile_program
         return compile_program(spec.program, _identifier(name))
-    raise ValueError(f"kiln: unknown backend {backend!r}; available: 'reference'")
+    if backend == "llvm":
+        from kiln.backends.llvm import compile_program
+        return compile_program(spec.program, _identifier(name))
+    raise ValueError(f"kiln: unknown backend {backend!r}; available: 'reference', 'llvm'")
 
 
 def _identifier(name: str) -> str:

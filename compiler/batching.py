@@ -114,9 +114,11 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         example = [v if a is None else ShapedArray(v.shape[:a] + v.shape[a + 1:], v.dtype, v.weak_type)
                    for v, a in zip(avals, leaf_axes)]
         ex_args, ex_kwargs = tree_unflatten(in_tree, example)
-        staging = Staging(fun, ex_args, ex_kwargs, name=getattr(fun, "__name__", "f"))
-        outs, out_dims = vmap_eval(staging.program, list(leaves) + staging.captures,
-                                   leaf_axes + [None] * len(staging.captures))
+        from kiln.lax.parallel import bound_axis
+        with bound_axis(axis_name, size):  # collectives over `axis_name` reduce over this batch
+            staging = Staging(fun, ex_args, ex_kwargs, name=getattr(fun, "__name__", "f"))
+            outs, out_dims = vmap_eval(staging.program, list(leaves) + staging.captures,
+                                       leaf_axes + [None] * len(staging.captures))
         dims_out = _broadcast_prefix(out_axes, tree_unflatten(staging.out_tree, outs), "out_axes")
         results = [_place(x, d, want, size) for x, d, want in zip(outs, out_dims, dims_out)]
         return tree_unflatten(staging.out_tree, results)
@@ -148,11 +150,11 @@ def _place(x, d, want, size):
 def pmap(fun, axis_name=None, *, in_axes=0, out_axes=0, static_broadcasted_argnums=(), devices=None,
          backend=None, axis_size=None, donate_argnums=()):
     """pmap over the available devices. kiln has one CPU device: the mapped axis must have the
-    device count's size, and the map runs as a vmap on that device. Collectives over
-    `axis_name` (psum, ...) are not available."""
+    device count's size, and the map runs as a vmap on that device; collectives over
+    `axis_name` (psum, axis_index, ...) reduce over the mapped axis as under vmap."""
     static = (static_broadcasted_argnums,) if isinstance(static_broadcasted_argnums, int) \
         else tuple(static_broadcasted_argnums)
-    mapped = vmap(fun, in_axes=in_axes, out_axes=out_axes)
+    mapped = vmap(fun, in_axes=in_axes, out_axes=out_axes, axis_name=axis_name)
 
     @functools.wraps(fun)
     def run(*args, **kwargs):
@@ -181,5 +183,5 @@ def pmap(fun, axis_name=None, *, in_axes=0, out_axes=0, static_broadcasted_argnu
                 full[i] = value
             return staging_target(fun)(*full, **kw)
         with_static.__name__ = getattr(fun, "__name__", "f")
-        return vmap(with_static, in_axes=axes, out_axes=out_axes)(*dynamic, **kwargs)
+        return vmap(with_static, in_axes=axes, out_axes=out_axes, axis_name=axis_name)(*dynamic, **kwargs)
     return run

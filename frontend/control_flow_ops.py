@@ -31,6 +31,15 @@ class Undefined:
         return f"<undefined {self.name}>"
 
 
+def _undefined_flatten(value):
+    value._fail()  # returned, or put in a container that is flattened: used after all
+
+
+from kiln.runtime.pytree import register_pytree_node  # noqa: E402
+
+register_pytree_node(Undefined, _undefined_flatten, lambda aux, children: None)
+
+
 def ld(get, name: str):
     """The current value of a variable, or Undefined if it is not bound yet."""
     try:
@@ -48,14 +57,16 @@ def static_test(test, what: str):
         from kiln.errors import TracerBoolConversionError
         raise TracerBoolConversionError(f"{what} on an array value is not supported yet: kiln can only convert "
                            "this statement when its condition is known while compiling. Restructure it "
-                           "without early exit, or use kiln.lax.while_loop / kiln.numpy.where", user_location())
+                           "without an early return (assign the result and return it after the loop), or use "
+                           "kiln.lax.while_loop / kiln.numpy.where", user_location())
     return test
 
 
 def static_iter(iterable, what: str):
     if _is_staged(iterable) or isinstance(iterable, StagedRange):
         raise CompileError(f"{what} over an array value is not supported yet: kiln converts such loops "
-                           "only without early exit. Use kiln.lax.fori_loop / scan", user_location())
+                           "only without an early return (assign the result and `break`, then return it "
+                           "after the loop), or use kiln.lax.fori_loop / scan", user_location())
     return iterable
 
 
@@ -68,11 +79,11 @@ def if_stmt(test, true_fn, false_fn, values, names, line):
     # Only array-like state can flow through a staged branch; the rest must not change.
     outs_true, outs_false = {}, {}
 
-    def branch(fn, record):
+    def branch(fn, record, drop=()):
         def run():
             outs = fn(*values)
             record.update(zip(names, outs))
-            return tuple(_carry(o) for o in outs)
+            return tuple(None if n in drop else _carry(o) for n, o in zip(names, outs))
         return run
 
     test = knp.asarray(test)
@@ -82,7 +93,19 @@ def if_stmt(test, true_fn, false_fn, values, names, line):
     try:
         results = cond(test, branch(true_fn, outs_true), branch(false_fn, outs_false))
     except TypeError as e:
-        raise _branch_error(names, outs_true, outs_false, line, e) from None
+        # A variable bound in one branch only (a temporary of that branch): it leaves the `if`
+        # unbound, and is an error only where it is used afterwards.
+        one_sided = {n for n in names if isinstance(outs_true.get(n), Undefined) != isinstance(outs_false.get(n), Undefined)}
+        if not one_sided:
+            raise _branch_error(names, outs_true, outs_false, line, e) from None
+        outs_true.clear(), outs_false.clear()
+        try:
+            results = cond(test, branch(true_fn, outs_true, one_sided), branch(false_fn, outs_false, one_sided))
+        except TypeError as e2:
+            raise _branch_error(names, outs_true, outs_false, line, e2) from None
+        where = f" (it is assigned in only one branch of the `if` at line {line}, whose condition is an array value)"
+        return tuple(Undefined(name, where) if name in one_sided or isinstance(outs_true.get(name), Undefined)
+                     else value for name, value in zip(names, results))
     # A variable bound on neither branch stays unbound (it was a None placeholder in the cond).
     return tuple(Undefined(name) if isinstance(outs_true.get(name), Undefined) else value
                  for name, value in zip(names, results))
@@ -228,18 +251,26 @@ def loop_range(*args):
     return StagedRange(start, stop, step)
 
 
-def for_stmt(iterable, body_fn, values, names, line):
+def for_stmt(iterable, body_fn, values, names, line, break_flag=None):
+    """`for` over a staged range (fori/while loop), an array (scan) or a Python iterable
+    (plain Python, unrolled while compiling). `break_flag` names the variable a `break` sets:
+    a static loop stops when it is True; a staged one guards its remaining iterations."""
     values = tuple(values)
+    stop = names.index(break_flag) if break_flag is not None else None
+    guarded = body_fn if stop is None else _guard_iteration(body_fn, stop, names, line)
     if isinstance(iterable, StagedRange):
-        from kiln.lax import fori_loop
         keep, state = _loop_state(names, values)
         _check_carry([names[i] for i in keep], state, line, "`for`")
-
-        def body(i, carry):
-            new = body_fn(i, *_merge(values, keep, carry))
-            return tuple(new[k] for k in keep)
         try:
-            final = fori_loop(iterable.start, iterable.stop, body, _as_arrays(state))
+            if stop is not None and stop in keep:
+                final = _range_with_break(iterable, body_fn, values, keep, state, keep.index(stop))
+            else:
+                from kiln.lax import fori_loop
+
+                def body(i, carry):
+                    new = body_fn(i, *_merge(values, keep, carry))
+                    return tuple(new[k] for k in keep)
+                final = fori_loop(iterable.start, iterable.stop, body, _as_arrays(state))
         except TypeError as e:
             raise _loop_error([names[i] for i in keep], "`for`", line, e) from None
         return _merge(values, keep, final)
@@ -249,7 +280,7 @@ def for_stmt(iterable, body_fn, values, names, line):
         _check_carry([names[i] for i in keep], state, line, "`for`")
 
         def step(carry, row):
-            new = body_fn(row, *_merge(values, keep, carry))
+            new = guarded(row, *_merge(values, keep, carry))
             return tuple(new[k] for k in keep), None
         try:
             final, _ = scan(step, _as_arrays(state), iterable)
@@ -257,9 +288,48 @@ def for_stmt(iterable, body_fn, values, names, line):
             # The loop state changes type (`total = 0.0; total = total + row`): Python's
             # meaning needs the loop unrolled, which a static number of rows allows.
             for k in range(iterable.shape[0]):
-                values = tuple(body_fn(iterable[k], *values))
+                if stop is not None and _stopped(values[stop]):
+                    break
+                values = tuple(guarded(iterable[k], *values))
             return values
         return _merge(values, keep, final)
-    for item in iterable:
-        values = tuple(body_fn(item, *values))
+    items = iter(iterable)
+    while stop is None or not _stopped(values[stop]):  # checked before the next item is taken
+        try:
+            item = next(items)
+        except StopIteration:
+            break
+        values = tuple(guarded(item, *values))
     return values
+
+
+def _stopped(flag) -> bool:
+    """A break flag known to be True (a staged flag is not known: the loop goes on, guarded)."""
+    return not _is_staged(flag) and bool(flag)
+
+
+def _guard_iteration(body_fn, stop, names, line):
+    """The loop body, run only while the break flag is not set (a cond once the flag is staged)."""
+    def guarded(item, *values):
+        flag = values[stop]
+        if not _is_staged(flag):
+            return values if flag else body_fn(item, *values)
+        return if_stmt(not_(flag), lambda *vs: body_fn(item, *vs), lambda *vs: vs, values, names, line)
+    return guarded
+
+
+def _range_with_break(rng, body_fn, values, keep, state, flag):
+    """range() with an array bound and a `break`: a while loop that also stops on the flag."""
+    import kiln.numpy as knp
+    from kiln.lax import while_loop
+
+    def cond(carry):
+        i, inner = carry
+        return knp.logical_and(i < rng.stop, knp.logical_not(inner[flag]))
+
+    def body(carry):
+        i, inner = carry
+        new = body_fn(i, *_merge(values, keep, inner))
+        return i + 1, tuple(new[k] for k in keep)
+    _, final = while_loop(cond, body, (knp.asarray(rng.start).astype("int32"), _as_arrays(state)))
+    return final

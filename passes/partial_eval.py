@@ -58,10 +58,9 @@ def split_linear(program: Program, n_primal_outs: int, n_tangents: int) -> Split
             eqn = next(e for e in linear_eqns if out in e.outputs)
             where = f" (staged at {eqn.loc})" if eqn.loc else ""
             raise NotImplementedError(
-                f"kiln: reverse-mode differentiation through `{eqn.prim}`{where} is not supported yet: "
-                "its primal results depend on tangents. For a while loop the trip count depends on the "
-                "data and the backward pass needs a tape of the carries; use forward mode (jvp, jacfwd) "
-                "or a static trip count (fori_loop with static bounds, scan)")
+                f"kiln: reverse-mode differentiation through `{eqn.prim}`{where} is not supported: its primal "
+                "results depend on tangents (its jvp rule must emit the primal computation separately, as "
+                "cond, scan and while do); use forward mode (jvp, jacfwd)")
     known = Program(program.inputs[:n_primals], tuple(known_eqns), tuple(primal_outs) + tuple(residuals),
                     program.consts)
     linear = Program(tuple(residuals) + tuple(program.inputs[n_primals:]), tuple(linear_eqns),

@@ -7,6 +7,13 @@ Contract of `vmap_rules[p](args, dims, **params) -> (outs, out_dims)`: `dims[i]`
 axis of `args[i]` or None (at least one is not None). Rules are written with kiln.lax, so they
 emit equations too. The helpers below move batch axes to the front and give unbatched operands
 the batch dimension when a primitive needs matching shapes.
+
+Collectives (`kiln.lax.psum`, `axis_index`, ...) name axes and are batched by
+`collective_rules[p](args, dims, name, size, **params) -> (outs, out_dims)` instead of
+`vmap_rules`: `name`/`size` are those of the innermost vmap (`kiln.lax.parallel.current_axis`,
+bound by `kiln.vmap(..., axis_name=...)`) when the equation names it, batched operands or not
+(an `axis_index` has none), and None when it does not (the operands are batched along another
+map's axis: the collective then runs per lane).
 """
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from kiln.primitives import aval_of, bind, vmap_rules
 from kiln.staging import located
 
 name = "vmap"
+collective_rules: dict = {}  # primitive -> rule; see the module docstring
 
 
 def batch_size(args, dims) -> int:
@@ -64,7 +72,11 @@ def vmap_eval(program: Program, args, dims):
     for eqn in program.eqns:
         ins, ds = zip(*map(read, eqn.inputs)) if eqn.inputs else ((), ())
         with located(eqn.loc):
-            if all(d is None for d in ds):
+            axis = _own_axis(eqn) if eqn.prim in collective_rules else None
+            if eqn.prim in collective_rules and (axis is not None or any(d is not None for d in ds)):
+                outs, out_dims = collective_rules[eqn.prim](list(ins), list(ds), *(axis or (None, None)),
+                                                            **eqn.params)
+            elif all(d is None for d in ds):
                 outs = bind(eqn.prim, *ins, **eqn.params)
                 outs, out_dims = (outs if eqn.prim.multiple_results else [outs]), [None] * len(eqn.outputs)
             else:
@@ -73,6 +85,16 @@ def vmap_eval(program: Program, args, dims):
         denv.update((v, d) for v, d in zip(eqn.outputs, out_dims) if d is not None)
     results = [read(v) for v in program.outputs]
     return [r[0] for r in results], [r[1] for r in results]
+
+
+def _own_axis(eqn):
+    """(name, size) of the innermost vmap if the collective `eqn` names it, else None."""
+    from kiln.lax.parallel import current_axis
+    axis = current_axis()
+    if axis is None or axis[0] is None:
+        return None
+    names = eqn.params["axes"] if "axes" in eqn.params else (eqn.params.get("axis_name"),)
+    return axis if axis[0] in names else None
 
 
 # ---------------------------------------------------------------------------- rule helpers

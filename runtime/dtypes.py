@@ -46,7 +46,7 @@ __all__ = [
     "dtype_and_weak", "is_weakly_typed", "is_python_scalar",
     "result_type", "promote_types", "to_inexact_dtype",
     "issubdtype", "is_bool", "is_int", "is_signed_int", "is_unsigned_int",
-    "is_float", "is_complex", "is_inexact", "finfo", "iinfo",
+    "is_float", "is_complex", "is_inexact", "finfo", "iinfo", "float0",
 ]
 
 finfo = np.finfo
@@ -66,6 +66,11 @@ float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 complex64 = np.dtype(np.complex64)
 complex128 = np.dtype(np.complex128)
+
+# The dtype of the tangents and cotangents of integer and bool values, as JAX's: they have no
+# derivative, so an element takes no bytes. Not an array dtype (not in SUPPORTED_DTYPES): a
+# float0 value is a NumPy array (`np.zeros(shape, float0)`) that the AD API returns and accepts.
+float0 = np.dtype([("float0", np.void, 0)])
 
 SUPPORTED_DTYPES: tuple[np.dtype, ...] = (
     bool_, uint8, uint16, uint32, uint64, int8, int16, int32, int64,

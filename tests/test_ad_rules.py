@@ -118,6 +118,14 @@ probe("select_n", lambda L: lambda x, y: L.lax.select_n(x > y, x, y * 2), N(4), 
 probe("select_n", lambda L: lambda x, y: L.lax.select_n(np.array([2, 0, 1, 2], np.int32), x, y, x * y), N(4), N(4),
       name="select_n-integer-which")
 probe("clamp", lambda L: L.lax.clamp, N(5, lo=-0.6, hi=-0.2), N(5), N(5, lo=0.2, hi=0.6))
+# Complex values inside real functions (tests/test_ad_complex.py checks complex arguments).
+probe(("complex", "real", "imag"), lambda L: lambda x, y: L.lax.real(L.lax.complex(x, y) * (1.5 - 2j)) + L.lax.imag(
+    L.lax.complex(x * y, y) * L.lax.complex(y, x)), N(4), N(4))
+probe(("complex", "imag"), lambda L: lambda x, s: L.lax.imag(L.lax.exp(L.lax.complex(
+    x, L.np.broadcast_to(s, x.shape) if L is JAX else s))), N(4), N(), name="complex-scalar")
+probe(("conj", "real"), lambda L: lambda x, y: L.lax.real(L.lax.conj(L.lax.complex(x, y)) * L.lax.complex(
+    y, x * x)), N(4), N(4))
+probe("abs", lambda L: lambda x, y: L.lax.abs(L.lax.complex(x, y)) * x, N(4), N(4), name="abs-complex")
 # Rank-0 bounds: JAX's own clamp rule fails on them ("select cases must have the same shapes").
 probe("clamp", lambda L: L.lax.clamp, N(lo=-0.6, hi=-0.2), N(5), N(lo=0.2, hi=0.6), name="clamp-scalar-bounds",
       jax_ok=False)
@@ -177,7 +185,7 @@ probe("scatter", lambda L: lambda x, y: x.at[IDX[:2]].min(y), N(4), N(2), name="
 # ---------------------------------------------------------------------------- control flow and calls
 probe("cond", lambda L: lambda x: L.lax.cond(x[0] > 0, lambda v: L.np.sin(v), lambda v: v * v[1], x), N(3))
 probe("while", lambda L: lambda x: L.lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * L.np.sin(c[1])),
-                                                    (0, x))[1], N(3), reverse=False)
+                                                    (0, x))[1], N(3), jax_ok=False)
 probe("scan", lambda L: lambda c, xs: L.lax.scan(lambda c, a: (c * a + 1.0, L.np.sin(c)), c, xs), N(2), N(3, 2))
 
 
@@ -216,17 +224,23 @@ INTEGER_ONLY = {
     "shift_left": (np.array([3, 5]), np.array([1, 2])), "shift_right_arithmetic": (np.array([-8, 5]), np.array([1, 2])),
     "threefry2x32": (U32, U32[::-1].copy(), U32, U32),
 }
+# Rules that need a named axis bound by vmap/pmap, so a probe (which stages the function
+# alone) cannot reach them: tested under vmap against JAX in test_lax_parallel.py.
+NAMED_AXIS = {"psum": "test_lax_parallel.py: grad and jvp of psum under vmap against JAX"}
 # No rule, and grad says so naming the primitive and the user's line (as JAX has none for
-# nextafter; complex differentiation is not implemented).
+# nextafter).
 MISSING = {
     "nextafter": lambda x: kiln.lax.nextafter(x, 2.0),
-    "real": lambda x: knp.real(x * (1 + 2j)),
-    "imag": lambda x: knp.imag(x * (1 + 2j)),
-    "conj": lambda x: knp.real(knp.conj(x * (1 + 2j)) * 1j),
+    # as in JAX; grad *outside* the vmap differentiates the batched program, which has no pmax
+    "pmax": lambda x: kiln.vmap(kiln.grad(lambda v: kiln.lax.pmax(v, "i")), axis_name="i")(knp.stack([x, x])).sum(),
+    "pmin": lambda x: kiln.vmap(kiln.grad(lambda v: kiln.lax.pmin(v, "i")), axis_name="i")(knp.stack([x, x])).sum(),
+    "qr": lambda x: knp.linalg.qr(knp.eye(2) * x + 1.0)[1].sum(),  # JAX has one (a triangular solve)
+    "all_gather": lambda x: kiln.vmap(kiln.grad(lambda v: kiln.lax.all_gather(v, "i").sum()), axis_name="i")(knp.stack([x, x])).sum(),
 }
 # No rule, and no tangent can reach them.
 UNREACHABLE = {
     "iota": "takes no operands",
+    "axis_index": "takes no operands",
     "reduce_and": "bool operands carry no tangent", "reduce_or": "bool operands carry no tangent",
     "custom_lin": "emitted by reverse mode into linear programs, which are transposed, never differentiated",
     "checkpoint_jvp": "emitted by reverse mode into linear programs, which are transposed, never differentiated",
@@ -241,9 +255,10 @@ def _kiln_primitives():
 def test_every_primitive_is_classified():
     probed = {p for pr in PROBES for p in pr.prims}
     with_rule = {p.name for p in jvp_rules} & _kiln_primitives()
-    assert with_rule == probed | set(INTEGER_ONLY), (
-        f"rules without a probe: {sorted(with_rule - probed - set(INTEGER_ONLY))}; "
-        f"probes of primitives without a rule: {sorted((probed | set(INTEGER_ONLY)) - with_rule)}")
+    covered = probed | set(INTEGER_ONLY) | set(NAMED_AXIS)
+    assert with_rule == covered, (
+        f"rules without a probe: {sorted(with_rule - covered)}; "
+        f"probes of primitives without a rule: {sorted(covered - with_rule)}")
     assert _kiln_primitives() == with_rule | set(MISSING) | set(UNREACHABLE)
     assert not with_rule & (set(MISSING) | set(UNREACHABLE))
 

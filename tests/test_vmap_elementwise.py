@@ -26,7 +26,7 @@ BINARY = {
     "add": "ff", "sub": "ff", "mul": "ff", "div": ("f", "pos"), "rem": ("f", "pos"),
     "pow": ("pos", "f"), "max": "ff", "min": "ff", "atan2": "ff", "nextafter": "ff", "and": "bb",
     "or": "bb", "xor": "ii", "shift_left": "ii", "shift_right_arithmetic": "ii", "eq": "ff",
-    "ne": "ff", "lt": "ff", "le": "ff", "gt": "ff", "ge": "ff",
+    "ne": "ff", "lt": "ff", "le": "ff", "gt": "ff", "ge": "ff", "complex": "ff",
 }
 SHAPE = (4, 5)
 

@@ -60,6 +60,8 @@ CASES = [
      lambda x, u, i, j: lax.dynamic_update_slice(x, u, (i, j)), [A((4, 5), None), A((2, 3), None), I(), I()]),
     ("dynamic_update_slice_all", "dynamic_update_slice",
      lambda x, u, i: lax.dynamic_update_slice(x, u, (1, i)), [A((4, 5), 1), A((2, 3), 0), I((), 0)]),
+    ("qr", "qr", lambda x: lax.linalg.qr(x, full_matrices=False), [A((4, 3, 2), 1)]),
+    ("qr_complete", "qr", lambda x: lax.linalg.qr(x, full_matrices=True), [A((3, 2, 4), 2)]),
 ]
 
 

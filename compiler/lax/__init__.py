@@ -18,6 +18,7 @@ from kiln.lax.control_flow import cond, cond_p, fori_loop, map, scan, scan_p, sw
 from kiln.lax.reductions import *  # noqa: F401,F403
 from kiln.lax import reductions as _red
 from kiln.lax.structural import *  # noqa: F401,F403
+from kiln.lax.parallel import all_gather, axis_index, pmax, pmean, pmin, psum  # noqa: F401
 from kiln.lax import structural as _st
 from kiln.primitives import aval_of, bind
 from kiln.runtime import dtypes
@@ -33,7 +34,8 @@ def _unary_fn(p):
 
 def _scalar_like(x, other):
     """A Python scalar next to an array takes the array's dtype, weakly typed (as in JAX)."""
-    if isinstance(x, (bool, int, float, complex)) and not isinstance(other, (bool, int, float, complex)):
+    scalars = (bool, int, float, builtins.complex)  # `complex` is kiln.lax.complex below
+    if isinstance(x, scalars) and not isinstance(other, scalars):
         return Array(np.asarray(x, dtype=aval_of(other).dtype), weak_type=True)
     return x
 
@@ -51,6 +53,7 @@ for _name in ("neg sign floor ceil is_finite exp exp2 log log1p expm1 tanh logis
     globals()[_name] = _unary_fn(getattr(_ew, f"{_name}_p"))
 for _name in "add sub mul div rem pow max min atan2 nextafter eq ne lt le gt ge shift_left".split():
     globals()[_name] = _binary_fn(getattr(_ew, f"{_name}_p"))
+complex = _binary_fn(_ew.complex_p)  # x + i y, as jax.lax.complex
 bitwise_not = _unary_fn(_ew.not_p)
 bitwise_and = _binary_fn(_ew.and_p)
 bitwise_or = _binary_fn(_ew.or_p)
@@ -136,13 +139,92 @@ def _index_scalar(i):
     return np.asarray(i, dtype=dtypes.default_int_dtype()) if isinstance(i, (int, np.integer)) else i
 
 
-def dynamic_slice(operand, start_indices, slice_sizes):
-    return bind(_st.dynamic_slice_p, operand, *builtins.map(_index_scalar, start_indices),
-                slice_sizes=tuple(builtins.map(int, slice_sizes)))
+def _dynamic_slice_indices(operand, start_indices, allow_negative_indices):
+    """JAX's normalisation: a negative start counts from the end (`i + dim`); the primitive then
+    clamps the window into the array. Static starts are normalised here, array ones by a select."""
+    shape = aval_of(operand).shape
+    start_indices = list(start_indices)
+    if len(start_indices) != len(shape):
+        raise ValueError(f"Length of slice indices must match number of operand dimensions "
+                         f"({len(start_indices)} vs {shape})")
+    allow = [allow_negative_indices] * len(shape) if isinstance(allow_negative_indices, bool) \
+        else list(allow_negative_indices)
+    result = []
+    for i, d, negative_ok in zip(start_indices, shape, allow):
+        if isinstance(i, (bool, int, np.integer)):
+            if i < 0 and not negative_ok:
+                raise ValueError(f"Index {i} is out of bounds for dimension {d} if allow_negative_indices=False")
+            dtype = i.dtype if isinstance(i, np.integer) else dtypes.default_int_dtype()
+            result.append(np.asarray(i + d if i < 0 else i, dtype=dtype))
+            continue
+        dtype = aval_of(i).dtype
+        if not negative_ok or dtype.kind == "u":
+            result.append(i)
+            continue
+        result.append(select(lt(i, 0), add(i, np.asarray(d, dtype)), i))
+    return result
 
 
-def dynamic_update_slice(operand, update, start_indices):
-    return bind(_st.dynamic_update_slice_p, operand, update, *builtins.map(_index_scalar, start_indices))
+def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices=True):
+    starts = _dynamic_slice_indices(operand, start_indices, allow_negative_indices)
+    return bind(_st.dynamic_slice_p, operand, *starts, slice_sizes=tuple(builtins.map(int, slice_sizes)))
+
+
+def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indices=True):
+    starts = _dynamic_slice_indices(operand, start_indices, allow_negative_indices)
+    return bind(_st.dynamic_update_slice_p, operand, update, *starts)
+
+
+def _zero_like_index(i):
+    return np.zeros((), aval_of(i).dtype) if not isinstance(i, (bool, int)) else 0
+
+
+def _only_axis(ndim, axis, value):
+    flags = [False] * ndim
+    flags[axis] = value
+    return flags
+
+
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *, allow_negative_indices=True):
+    shape = aval_of(operand).shape
+    axis = int(axis) % builtins.max(len(shape), 1)
+    starts = [_zero_like_index(start_index)] * len(shape)
+    starts[axis] = start_index
+    sizes = list(shape)
+    sizes[axis] = int(slice_size)
+    return dynamic_slice(operand, starts, sizes,
+                         allow_negative_indices=_only_axis(len(shape), axis, allow_negative_indices))
+
+
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True, *, allow_negative_indices=True):
+    result = dynamic_slice_in_dim(operand, index, 1, axis, allow_negative_indices=allow_negative_indices)
+    if keepdims:
+        return result
+    shape = aval_of(result).shape
+    axis = int(axis) % len(shape)
+    return reshape(result, shape[:axis] + shape[axis + 1:])
+
+
+def dynamic_update_slice_in_dim(operand, update, start_index, axis, *, allow_negative_indices=True):
+    ndim = len(aval_of(operand).shape)
+    axis = int(axis) % builtins.max(ndim, 1)
+    starts = [_zero_like_index(start_index)] * ndim
+    starts[axis] = start_index
+    return dynamic_update_slice(operand, update, starts,
+                                allow_negative_indices=_only_axis(ndim, axis, allow_negative_indices))
+
+
+def dynamic_update_index_in_dim(operand, update, index, axis, *, allow_negative_indices=True):
+    ndim = len(aval_of(operand).shape)
+    axis = int(axis) % builtins.max(ndim, 1)
+    u_shape = aval_of(update).shape
+    if len(u_shape) != ndim:
+        if len(u_shape) + 1 != ndim:
+            raise TypeError(f"dynamic_update_index_in_dim: update of rank {len(u_shape)} for an operand "
+                            f"of rank {ndim}")
+        update = reshape(update, u_shape[:axis] + (1,) + u_shape[axis:])
+    return dynamic_update_slice_in_dim(operand, update, index, axis,
+                                       allow_negative_indices=allow_negative_indices)
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):

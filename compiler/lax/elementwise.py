@@ -54,7 +54,14 @@ def _same_dtype(name, avals):
 # share a dtype; `_c(x, v)` makes the constant v in x's dtype.
 
 def _c(x, value):
-    return np.asarray(value, dtype=aval_of(x).dtype)
+    """The constant `value` of x's dtype, weakly typed if x is (as JAX's constants in rules are),
+    so that derivatives of weakly typed values stay weakly typed."""
+    aval = x if isinstance(x, ShapedArray) else aval_of(x)
+    value = np.asarray(value, dtype=aval.dtype)
+    if aval.weak_type:
+        from kiln.runtime.array import Array
+        return Array(value, weak_type=True)
+    return value
 
 
 def _mul(a, b):
@@ -140,6 +147,8 @@ def _rsqrt(x):
 
 
 def _logistic(x):
+    if x.dtype.kind == "c":  # scipy's expit is real only
+        return (1 / (1 + np.exp(-x))).astype(x.dtype)
     return sp.expit(x).astype(x.dtype)
 
 
@@ -248,7 +257,6 @@ _UNARY_DERIVATIVES = {
     sqrt_p: lambda x, y: bind(div_p, _c(x, 0.5), y),
     rsqrt_p: lambda x, y: _mul(bind(div_p, y, x), _c(x, -0.5)),
     cbrt_p: lambda x, y: bind(div_p, y, _mul(x, _c(x, 3))),
-    abs_p: lambda x, y: bind(sign_p, x),
     erf_p: lambda x, y: _mul(_c(x, 2 / np.sqrt(np.pi)), bind(exp_p, bind(neg_p, _sq(x)))),
     erfc_p: lambda x, y: _mul(_c(x, -2 / np.sqrt(np.pi)), bind(exp_p, bind(neg_p, _sq(x)))),
     erf_inv_p: lambda x, y: _mul(_c(x, np.sqrt(np.pi) / 2), bind(exp_p, _sq(y))),
@@ -264,13 +272,42 @@ for _p in (sign_p, floor_p, ceil_p, round_even_p, round_away_p, is_finite_p, not
     jvp_rules[_p] = _zero_tangent_jvp(_p)
 
 
-def _linear_unary(prim):
+def _linear_unary(prim, transpose=None):
+    """A primitive linear in its operand; its transpose is itself unless given."""
+    transpose = transpose or (lambda ct: bind(prim, ct))
     jvp_rules[prim] = lambda primals, tangents, **params: (
         [bind(prim, *primals, **params)], [bind(prim, *tangents, **params)])
-    transpose_rules[prim] = lambda ct, x, **params: [None if ct is None else bind(prim, ct, **params)]
+    transpose_rules[prim] = lambda ct, x, **params: [None if ct is None else transpose(ct)]
 
 
+def _zero(x):
+    """A rank-0 zero of x's dtype, strongly typed (it broadcasts inside the primitive)."""
+    return np.zeros((), aval_of(x).dtype)
+
+
+# Complex values are differentiated as JAX does: tangents are complex, and transposition is
+# with respect to the bilinear pairing <a, b> = Re(a * b), without conjugation. So
+# multiplication by a holomorphic derivative transposes to itself, and the gradient of a
+# real f(z), z = x + i y, is df/dx - i df/dy: grad(abs(z)**2) is 2 conj(z).
 _linear_unary(neg_p)
+_linear_unary(conj_p)
+_linear_unary(real_p, lambda ct: bind(complex_p, ct, _zero(ct)))
+_linear_unary(imag_p, lambda ct: bind(complex_p, _zero(ct), bind(neg_p, ct)))
+
+
+def _abs_jvp(primals, tangents):
+    # Real: the tangent's sign flipped below 0 (at 0 it passes, as in JAX). Complex:
+    # Re(t conj(x) / |x|), with |x| = 0 replaced by 1 so that the tangent at 0 is 0.
+    (x,), (t,) = primals, tangents
+    y = bind(abs_p, x)
+    if aval_of(x).dtype.kind != "c":
+        return [y], [bind(select_n_p, bind(ge_p, x, _c(x, 0)), bind(neg_p, t), t)]
+    magnitude = bind(convert_element_type_p, y, new_dtype=aval_of(x).dtype, weak_type=False)
+    safe = bind(select_n_p, bind(eq_p, magnitude, _c(x, 0)), magnitude, _c(x, 1))
+    return [y], [bind(real_p, _mul(t, bind(div_p, bind(conj_p, x), safe)))]
+
+
+jvp_rules[abs_p] = _abs_jvp
 
 
 # ---------------------------------------------------------------------------- binary
@@ -455,7 +492,8 @@ def _pow_weights(x, y, out):
     dx = bind(select_n_p, y_zero, _mul(safe_y, bind(pow_p, x, bind(sub_p, safe_y, _c(y, 1)))), _c(x, 0))
     safe_x = bind(select_n_p, bind(eq_p, x, _c(x, 0)), x, _c(x, 1))
     dy = bind(select_n_p, bind(eq_p, x, _c(x, 0)), _mul(bind(log_p, safe_x), out), _c(x, 0))
-    return dx, dy
+    # JAX converts both to the operands' dtype, which makes them strongly typed.
+    return [bind(convert_element_type_p, w, new_dtype=aval_of(w).dtype, weak_type=False) for w in (dx, dy)]
 
 
 def _atan2_weights(x, y, out):
@@ -467,6 +505,47 @@ def _rem_weights(x, y, out):
     q = bind(div_p, bind(sub_p, x, out), y)  # x = q*y + rem, q an integer value
     return _c(x, 1), bind(neg_p, q)
 
+
+# complex(x, y) = x + i y, from two real operands of one dtype (float32 or float64, as in JAX).
+complex_p = primitive("complex")
+
+
+def _complex_shape(x, y):
+    dtype = _same_dtype("complex", (x, y))
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"kiln.lax.complex takes float32 or float64 operands, got {dtype.name}")
+    shape = broadcast_shapes_of("complex", (x, y))
+    return [ShapedArray(shape, np.dtype(np.complex64 if dtype == np.float32 else np.complex128),
+                        x.weak_type and y.weak_type)]
+
+
+def _complex_impl(x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    out = np.empty(np.broadcast_shapes(x.shape, y.shape), np.complex64 if x.dtype == np.float32 else np.complex128)
+    out.real, out.imag = x, y  # not x + 1j * y, which turns an infinite part into NaN
+    return [out]
+
+
+def _complex_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    shape = _out_shape(x, y)
+    tx = _zeros(aval_of(x), shape) if tx is None else _bcast(tx, shape)
+    ty = _zeros(aval_of(y), shape) if ty is None else _bcast(ty, shape)
+    return [bind(complex_p, x, y)], [bind(complex_p, tx, ty)]
+
+
+def _complex_transpose(ct, x, y):
+    if ct is None:
+        return [None, None]
+    return [_unbcast(bind(real_p, ct), x.aval) if _is_undefined(x) else None,
+            _unbcast(bind(imag_p, bind(neg_p, ct)), y.aval) if _is_undefined(y) else None]
+
+
+shape_rules[complex_p] = _complex_shape
+impl_rules[complex_p] = _complex_impl
+jvp_rules[complex_p] = _complex_jvp
+transpose_rules[complex_p] = _complex_transpose
 
 jvp_rules[add_p] = _add_jvp
 jvp_rules[sub_p] = _sub_jvp
@@ -563,8 +642,9 @@ def _select_n_jvp(primals, tangents):
 
 
 def _zeros(aval, shape):
+    """Zeros of `shape` in aval's type (weakly typed too, as JAX's `full_like`)."""
     from kiln.lax.structural import broadcast_in_dim_p
-    return bind(broadcast_in_dim_p, np.zeros((), aval.dtype), shape=tuple(shape), broadcast_dimensions=())
+    return bind(broadcast_in_dim_p, _c(aval, 0), shape=tuple(shape), broadcast_dimensions=())
 
 
 def _select_n_transpose(ct, which, *cases):

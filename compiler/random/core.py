@@ -1,29 +1,5 @@
-"""kiln.random: JAX's explicit-key, counter-based PRNG, drawing the bits JAX draws.
-
-Keys and their representation
------------------------------
-The generator is threefry2x32 (`kiln.lax.prng.threefry2x32_p`), in JAX 0.10.2's default
-configuration (`jax_threefry_partitionable=True`): the bits for an array of shape S are
-threefry2x32(key, (hi, lo)) of the 64-bit row-major index of each element, `split` encrypts the
-index of each new key the same way, and `fold_in(key, d)` encrypts the counter pair (0, d).
-
-- `key(seed)` makes a typed key array (`kiln.runtime.prng.PRNGKeyArray`, dtype `key<fry>`):
-  a kiln.Array subclass whose buffer is the uint32 key data with a trailing axis of 2. It
-  prints like JAX's keys, iterates and indexes as an array of keys, and is a pytree leaf.
-- `PRNGKey(seed)` makes a raw key: a uint32 array of shape (2,).
-- Every function accepts both. A typed key passed into a compiled function (kiln.jit, vmap,
-  grad, ...) is staged as its uint32 data (shape S + (2,)), i.e. as a raw key, so results
-  that are keys (`split`, `fold_in`) come out of a compiled function as raw uint32 key data;
-  `wrap_key_data` makes them typed again. Eagerly, typed in gives typed out, as in JAX.
-
-Floating-point values
----------------------
-Integers (bits, randint, permutation, choice, categorical indices, keys) are bit-identical to
-JAX. Uniform floats are exact. `normal` is exact in float32 (XLA's erf_inv algorithm is
-reproduced), except where XLA's CPU log1p is not correctly rounded; samplers built on
-log/log1p/erf (exponential, gumbel, laplace, logistic, truncated_normal) compute those
-functions correctly rounded, where XLA's CPU approximations may differ in the last place.
-"""
+"""kiln.random's keys and basic samplers (uniform, normal, integers, shuffles, ...); see
+kiln.random's docstring for how keys are represented and how close floats are to JAX's."""
 from __future__ import annotations
 
 import math
@@ -171,11 +147,14 @@ def clone(key):
 
 def _canonical_shape(shape, name="shape"):
     if isinstance(shape, (int, np.integer)) or (isinstance(shape, Array) and shape.ndim == 0):
-        return (operator.index(shape),)
+        shape = (operator.index(shape),)
     try:
-        return tuple(operator.index(d) for d in shape)
+        shape = tuple(operator.index(d) for d in shape)
     except TypeError:
         raise TypeError(f"Shapes must be 1D sequences of concrete values of integer type, got {shape!r}.") from None
+    if any(d < 0 for d in shape):
+        raise ValueError(f"kiln.random: {name} must have non-negative dimensions, got {shape}")
+    return shape
 
 
 def _iota_2x32(shape):
@@ -400,6 +379,10 @@ def exponential(key, shape=(), dtype=None):
     data, _ = _single(key, "exponential")
     dtype = _float_dtype(dtype, "exponential")
     shape = _canonical_shape(shape)
+    return _exponential(data, shape, dtype)
+
+
+def _exponential(data, shape, dtype):
     u = _uniform(data, shape, dtype, 0.0, 1.0)
     return -jnp.log1p(-u)
 

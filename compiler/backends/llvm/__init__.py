@@ -1,0 +1,16 @@
+"""The LLVM CPU backend: kiln IR -> LLVM IR (llvmlite) -> machine code for this host.
+
+    plan.py       which values are stored and which are fused into which loop nest
+    codegen.py    the loop nests, as one function `kiln_entry(ptr* buffers)`
+    lowerings.py  each elementwise primitive on one element
+    mathlib.py    transcendental functions as vectorizable instructions
+    blas.py       contractions through SciPy's BLAS
+    engine.py     target machine, optimisation pipeline, JIT, object code, KILN_DUMP
+
+`compile_program(program, name)` returns `run(*inputs) -> tuple of NumPy arrays`, the same
+interface as the reference backend's.
+"""
+from kiln.backends.llvm.engine import compile_program
+from kiln.backends.llvm.plan import UnsupportedError
+
+__all__ = ["compile_program", "UnsupportedError"]

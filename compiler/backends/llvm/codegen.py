@@ -1,0 +1,676 @@
+"""LLVM IR for a planned program: one function, `void kiln_entry(ptr* buffers)`.
+
+`buffers` holds the program's constants, then its inputs, then its outputs (allocated by the
+caller). Each kernel of the plan becomes a loop nest; values fused into a kernel are computed
+in its innermost loop from their operands at the mapped index; intermediates are allocated
+with malloc before their kernel and freed after the last kernel that reads them.
+"""
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+
+from kiln.backends.llvm.lowerings import convert, scalar_rules
+from kiln.backends.llvm import control, indexing, parallel, sort
+from kiln.backends.llvm.plan import CONTROL, Plan, UnsupportedError
+from kiln.backends.llvm.plan import buffers_read as _reads
+from kiln.backends.llvm.plan import plan as make_plan
+from kiln.backends.llvm.types import I1, I8, I32, I64, PTR, VOID, constant, is_float, is_signed, memory_type, register_type
+from kiln.ir import Literal, Var
+
+ENTRY = "kiln_entry"
+
+
+def strides(shape) -> list[int]:
+    out, step = [], 1
+    for d in reversed(shape):
+        out.append(step)
+        step *= d
+    return out[::-1]
+
+
+class Codegen:
+    def __init__(self, plan: Plan, arg_vars: list, name: str):
+        self.plan = plan
+        self.module = ir.Module(name)
+        self.fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), ENTRY)
+        self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
+        self.alloca_block = self.b.block
+        self.ptrs = {}
+        table = self.fn.args[0]
+        for i, v in enumerate(arg_vars):
+            slot = self.b.gep(table, [ir.Constant(I64, i)], inbounds=True, source_etype=PTR)
+            self.ptrs[v] = self.b.load(slot, typ=PTR, name=f"arg{i}")
+        self.memo = {}
+        self.precise = True  # libm for functions with a fast path (see `note_fallback`)
+        self.fallback = None  # the stack slot of the current kernel's fallback flag
+
+    # ------------------------------------------------------------------ helpers for rules
+
+    def intrinsic(self, name, args, ret=None):
+        types = [a.type for a in args]
+        if name in ("llvm.fptosi.sat", "llvm.fptoui.sat"):
+            full, fn_type = f"{name}.{ret}.{types[0]}", ir.FunctionType(ret, types)
+        elif name == "llvm.abs":
+            full, fn_type = f"{name}.{types[0]}", ir.FunctionType(types[0], types)
+        else:
+            suffix = {"float": "f32", "double": "f64"}.get(str(types[0]), str(types[0]))
+            full, fn_type = f"{name}.{suffix}", ir.FunctionType(ret or types[0], types)
+        fn = self.module.globals.get(full) or ir.Function(self.module, fn_type, full)
+        return self.b.call(fn, args)
+
+    def libm(self, name, dtype, args):
+        """A call of the C library's `name` (`namef` for float32)."""
+        full = name + ("f" if np.dtype(dtype) == np.float32 else "")
+        fn = self.module.globals.get(full)
+        if fn is None:
+            t = register_type(dtype)
+            fn = ir.Function(self.module, ir.FunctionType(t, [t] * len(args)), full)
+            fn.attributes.add("nounwind")
+        return self.b.call(fn, args)
+
+    def note_fallback(self, condition):
+        """A fast approximation does not hold for this element: run the kernel again with the
+        C library's functions (`precise`) once the fast loop is done."""
+        b = self.b
+        flag = b.load(self.fallback, typ=I8)
+        b.store(b.or_(flag, b.zext(condition, I8)), self.fallback)
+
+    def external(self, name, ret, args):
+        fn = self.module.globals.get(name)
+        if fn is None:
+            fn = ir.Function(self.module, ir.FunctionType(ret, [a.type for a in args]), name)
+        return self.b.call(fn, args)
+
+    # ------------------------------------------------------------------ loops
+
+    def loop(self, n: int, body):
+        """`for i in range(n): body(i)` with n > 0 known."""
+        if n == 0:
+            return
+        b = self.b
+        pre = b.block
+        head = self.fn.append_basic_block("loop")
+        after = self.fn.append_basic_block("after")
+        b.branch(head)
+        b.position_at_end(head)
+        i = b.phi(I64, name="i")
+        i.add_incoming(ir.Constant(I64, 0), pre)
+        body(i)
+        nxt = b.add(i, ir.Constant(I64, 1), flags=("nuw", "nsw"))
+        i.add_incoming(nxt, b.block)
+        b.cbranch(b.icmp_unsigned("<", nxt, ir.Constant(I64, n)), head, after)
+        b.position_at_end(after)
+
+    def loop_range(self, lo, hi, body):
+        """`for i in range(lo, hi): body(i)` with lo, hi i64 values (possibly empty)."""
+        b = self.b
+        pre = b.block
+        head = self.fn.append_basic_block("loop")
+        after = self.fn.append_basic_block("after")
+        b.cbranch(b.icmp_signed("<", lo, hi), head, after)
+        b.position_at_end(head)
+        i = b.phi(I64, name="i")
+        i.add_incoming(lo, pre)
+        body(i)
+        nxt = b.add(i, ir.Constant(I64, 1), flags=("nsw",))
+        i.add_incoming(nxt, b.block)
+        b.cbranch(b.icmp_signed("<", nxt, hi), head, after)
+        b.position_at_end(after)
+
+    def while_(self, cond, body):
+        """`while cond(): body()`; state lives in stack slots."""
+        b = self.b
+        head = self.fn.append_basic_block("while")
+        loop = self.fn.append_basic_block("while.body")
+        after = self.fn.append_basic_block("while.after")
+        b.branch(head)
+        b.position_at_end(head)
+        b.cbranch(cond(), loop, after)
+        b.position_at_end(loop)
+        body()
+        b.branch(head)
+        b.position_at_end(after)
+
+    def nest(self, shape, body, prefix=(), outer=None):
+        """Loops over every index of `shape` (row-major), calling body(index); `outer` = (lo, hi)
+        restricts the outermost loop (a thread's share)."""
+        if len(prefix) == len(shape):
+            self.memo = {}  # values computed at one index
+            body(list(prefix))
+            return
+        inner = lambda i: self.nest(shape, body, (*prefix, i))
+        if outer is not None and not prefix:
+            self.loop_range(*outer, inner)
+        else:
+            self.loop(shape[len(prefix)], inner)
+
+    def split_nest(self, eqn, shape, body, work=None):
+        """`nest(shape, body)`, across the cores when the kernel is large enough (`work`
+        elements, the shape's size by default): the nest is outlined into a function of
+        (buffers, lo, hi) run by `kiln_parallel_for`."""
+        work = int(np.prod(shape, dtype=np.int64)) if work is None else work
+        if not parallel.worth_splitting(shape, work):
+            return self.nest(shape, body)
+        bases = list(dict.fromkeys([*(self.plan.views.get(v, v) for v in _reads(eqn, self.plan)), *eqn.outputs]))
+        bases = [v for v in bases if v in self.ptrs]
+        shared_flag = self.fallback
+        table = self.entry_alloca(PTR, count=len(bases) + 1)
+        for k, v in enumerate([*(self.ptrs[v] for v in bases), shared_flag]):
+            if v is not None:
+                self.b.store(v, self.b.gep(table, [ir.Constant(I64, k)], source_etype=PTR))
+        # emit the part function
+        self.parts = getattr(self, "parts", 0) + 1
+        part = ir.Function(self.module, parallel.PART, f"kiln_part{self.parts}")
+        saved = (self.fn, self.b, self.alloca_block, self.ptrs, self.fallback)
+        self.fn = part
+        self.b = ir.IRBuilder(part.append_basic_block("entry"))
+        self.alloca_block = self.b.block
+        args, lo, hi = part.args
+        self.ptrs = dict(self.ptrs)
+        for k, v in enumerate(bases):
+            slot = self.b.gep(args, [ir.Constant(I64, k)], source_etype=PTR)
+            self.ptrs[v] = self.b.load(slot, typ=PTR)
+        if shared_flag is not None:  # a flag of its own, merged into the shared one by setting it
+            self.fallback = self.entry_alloca(I8)
+            self.b.store(ir.Constant(I8, 0), self.fallback)
+        self.nest(shape, body, outer=(lo, hi))
+        if shared_flag is not None:
+            raised = self.b.trunc(self.b.load(self.fallback, typ=I8), I1)
+            with self.b.if_then(raised):
+                shared = self.b.load(self.b.gep(args, [ir.Constant(I64, len(bases))], source_etype=PTR), typ=PTR)
+                self.b.store(ir.Constant(I8, 1), shared)
+        self.b.ret_void()
+        self.fn, self.b, self.alloca_block, self.ptrs, self.fallback = saved
+        self.b.call(parallel.parallel_for(self.module), [part, table, ir.Constant(I64, shape[0])])
+
+    # ------------------------------------------------------------------ memory
+
+    def offset(self, shape, index):
+        total = None
+        for d, (size, stride) in enumerate(zip(shape, strides(shape))):
+            if size == 1:
+                continue
+            term = index[d] if stride == 1 else self.b.mul(index[d], ir.Constant(I64, stride), flags=("nuw", "nsw"))
+            total = term if total is None else self.b.add(total, term, flags=("nuw", "nsw"))
+        return total if total is not None else ir.Constant(I64, 0)
+
+    def address(self, var, linear):
+        base = self.ptrs[self.plan.views.get(var, var)]
+        return self.b.gep(base, [linear], inbounds=True, source_etype=memory_type(var.aval.dtype))
+
+    def load_linear(self, var, linear):
+        value = self.b.load(self.address(var, linear), typ=memory_type(var.aval.dtype))
+        return self.b.trunc(value, I1) if var.aval.dtype == np.bool_ else value
+
+    def store(self, var, index, value):
+        if var.aval.dtype == np.bool_:
+            value = self.b.zext(value, memory_type(np.bool_))
+        self.b.store(value, self.address(var, self.offset(var.aval.shape, index)))
+
+    def malloc(self, var):
+        nbytes = max(var.aval.size * var.aval.dtype.itemsize, 1)
+        self.ptrs[var] = self.external("malloc", PTR, [ir.Constant(I64, nbytes)])
+
+    def free(self, var):
+        self.external("free", VOID, [self.ptrs[var]])
+
+    # ------------------------------------------------------------------ values at an index
+
+    def value(self, atom, index):
+        """The value of `atom` at `index` (a list of i64, one per dimension)."""
+        if isinstance(atom, Literal):
+            return constant(atom.aval.dtype, atom.value)
+        if atom not in self.plan.fused:
+            return self.load_linear(atom, self.offset(atom.aval.shape, index))
+        eqn = self.plan.producers[atom]
+        values = self.compute(eqn, index)
+        return values[eqn.outputs.index(atom)]
+
+    def compute(self, eqn, index):
+        """The results of a fused or root equation at `index`, as a list."""
+        key = (id(eqn), tuple(id(i) for i in index))
+        if key in self.memo:
+            return self.memo[key]
+        name = eqn.prim.name
+        if name in scalar_rules:
+            shape = eqn.outputs[0].aval.shape
+            args = [self.value(a, index if a.aval.shape == shape else self._scalar_index(a, eqn))
+                    for a in eqn.inputs]
+            out = scalar_rules[name](self, eqn, *args)
+            out = out if isinstance(out, list) else [out]
+        else:
+            out = [getattr(self, "map_" + name)(eqn, index)]
+        self.memo[key] = out
+        return out
+
+    def _scalar_index(self, atom, eqn):
+        if atom.aval.shape != ():
+            raise UnsupportedError(f"kiln LLVM backend: `{eqn.prim.name}` mixes shapes "
+                                   f"{atom.aval.shape} and {eqn.outputs[0].aval.shape}")
+        return []
+
+    # index maps: the operand's value at the index this element reads
+    def map_broadcast_in_dim(self, eqn, index):
+        (x,), dims = eqn.inputs, eqn.params["broadcast_dimensions"]
+        return self.value(x, [index[d] if x.aval.shape[i] != 1 else ir.Constant(I64, 0)
+                              for i, d in enumerate(dims)])
+
+    def map_transpose(self, eqn, index):
+        (x,), perm = eqn.inputs, eqn.params["permutation"]
+        inner = [None] * len(perm)
+        for i, p in enumerate(perm):
+            inner[p] = index[i]
+        return self.value(x, inner)
+
+    def map_slice(self, eqn, index):
+        (x,), p = eqn.inputs, eqn.params
+        steps = p.get("strides") or (1,) * len(index)
+        inner = []
+        for i, start, step in zip(index, p["start_indices"], steps):
+            scaled = i if step == 1 else self.b.mul(i, ir.Constant(I64, step))
+            inner.append(scaled if start == 0 else self.b.add(scaled, ir.Constant(I64, start)))
+        return self.value(x, inner)
+
+    def map_rev(self, eqn, index):
+        (x,), dims = eqn.inputs, eqn.params["dimensions"]
+        shape = x.aval.shape
+        return self.value(x, [self.b.sub(ir.Constant(I64, shape[d] - 1), i) if d in dims else i
+                              for d, i in enumerate(index)])
+
+    def map_iota(self, eqn, index):
+        dtype = eqn.params["dtype"]
+        i = index[eqn.params["dimension"]]
+        t = register_type(dtype)
+        if is_float(dtype):
+            return self.b.uitofp(i, t)
+        return self.b.trunc(i, t) if t.width < 64 else i
+
+    def _i64(self, atom):
+        """A scalar integer operand as i64 (sign- or zero-extended)."""
+        v = self.value(atom, [])
+        t = register_type(atom.aval.dtype)
+        if t.width == 64:
+            return v
+        return self.b.sext(v, I64) if is_signed(atom.aval.dtype) else self.b.zext(v, I64)
+
+    def _clamp(self, v, lo: int, hi: int):
+        b = self.b
+        v = b.select(b.icmp_signed("<", v, ir.Constant(I64, lo)), ir.Constant(I64, lo), v)
+        return b.select(b.icmp_signed(">", v, ir.Constant(I64, hi)), ir.Constant(I64, hi), v)
+
+    def map_concatenate(self, eqn, index):
+        """Every operand read at its clamped index, the one the element lies in selected."""
+        d, b = eqn.params["dimension"], self.b
+        out, start = None, 0
+        for x in eqn.inputs:
+            size = x.aval.shape[d]
+            if size == 0:
+                continue
+            local = self._clamp(b.sub(index[d], ir.Constant(I64, start)), 0, size - 1)
+            value = self.value(x, [*index[:d], local, *index[d + 1:]])
+            out = value if out is None else b.select(
+                b.icmp_signed(">=", index[d], ir.Constant(I64, start)), value, out)
+            start += size
+        return out
+
+    def map_pad(self, eqn, index):
+        (x, fill), b = eqn.inputs, self.b
+        inside, inner = None, []
+        for i, n, (lo, _, interior) in zip(index, x.aval.shape, eqn.params["padding_config"]):
+            step = interior + 1
+            t = b.sub(i, ir.Constant(I64, lo))
+            q = b.sdiv(t, ir.Constant(I64, step)) if step > 1 else t
+            ok = b.and_(b.icmp_signed(">=", t, ir.Constant(I64, 0)), b.icmp_signed("<", q, ir.Constant(I64, n)))
+            if step > 1:
+                ok = b.and_(ok, b.icmp_signed("==", b.srem(t, ir.Constant(I64, step)), ir.Constant(I64, 0)))
+            inside = ok if inside is None else b.and_(inside, ok)
+            inner.append(self._clamp(q, 0, max(n - 1, 0)))
+        fill_value = self.value(fill, [])
+        if any(n == 0 for n in x.aval.shape):
+            return fill_value
+        return b.select(inside, self.value(x, inner), fill_value) if inside is not None else self.value(x, inner)
+
+    def _starts(self, x_shape, sizes, starts):
+        return [self._clamp(self._i64(s), 0, dim - size) for s, dim, size in zip(starts, x_shape, sizes)]
+
+    def map_dynamic_slice(self, eqn, index):
+        x, *starts = eqn.inputs
+        lo = self._starts(x.aval.shape, eqn.params["slice_sizes"], starts)
+        return self.value(x, [self.b.add(i, l) for i, l in zip(index, lo)])
+
+    def map_dynamic_update_slice(self, eqn, index):
+        x, update, *starts = eqn.inputs
+        b, sizes = self.b, update.aval.shape
+        lo = self._starts(x.aval.shape, sizes, starts)
+        inside, inner = None, []
+        for i, l, n in zip(index, lo, sizes):
+            t = b.sub(i, l)
+            ok = b.and_(b.icmp_signed(">=", t, ir.Constant(I64, 0)), b.icmp_signed("<", t, ir.Constant(I64, n)))
+            inside = ok if inside is None else b.and_(inside, ok)
+            inner.append(self._clamp(t, 0, max(n - 1, 0)))
+        if any(n == 0 for n in sizes):
+            return self.value(x, index)
+        if inside is None:  # rank 0: the update replaces the value
+            return self.value(update, [])
+        return b.select(inside, self.value(update, inner), self.value(x, index))
+
+    def map_gather(self, eqn, index):
+        return indexing.gather(self, eqn, index)
+
+    def map_reshape(self, eqn, index):
+        (x,) = eqn.inputs
+        if isinstance(x, Literal):
+            return constant(x.aval.dtype, x.value)
+        return self.load_linear(x, self.offset(eqn.outputs[0].aval.shape, index))
+
+    # ------------------------------------------------------------------ kernels
+
+    def emit_kernels(self, passed: set):
+        """Every kernel of the current plan in order; buffers not in `passed` are allocated
+        before their kernel and freed after the last kernel that reads them."""
+        plan, freed = self.plan, set()
+        for k, eqn in enumerate(plan.kernels):
+            for v in eqn.outputs:
+                if v not in passed:
+                    self.malloc(v)
+            self.kernel(eqn)
+            for v, last in plan.last_use.items():
+                if last == k and v not in passed and v not in freed:
+                    self.free(v)
+                    freed.add(v)
+        for eqn in plan.kernels:
+            for v in eqn.outputs:
+                if v not in passed and v not in freed:
+                    self.free(v)
+                    freed.add(v)
+
+    def emit_program(self, program, in_ptrs, out_ptrs):
+        """A sub-program inline: its inputs read from `in_ptrs`, its outputs written to
+        `out_ptrs` (LLVM pointer values)."""
+        sub = make_plan(program)
+        saved = self.plan, self.ptrs
+        self.plan, self.ptrs = sub, dict(zip(program.inputs, in_ptrs))
+        produced, direct = set(sub.buffers), {}
+        for v, p in zip(program.outputs, out_ptrs):
+            if isinstance(v, Var) and v in produced and v not in direct:
+                direct[v] = self.ptrs[v] = p
+        self.emit_kernels(set(program.inputs) | set(direct))
+        for v, p in zip(program.outputs, out_ptrs):
+            if isinstance(v, Literal):
+                self.fill(p, v)
+            elif direct.get(v) is not p:
+                self.copy(p, self.pointer(v), v.aval)
+        self.plan, self.ptrs = saved
+
+    def pointer(self, atom):
+        """The memory holding `atom`; a literal is stored in a stack slot first."""
+        if isinstance(atom, Literal):
+            slot = self.entry_alloca(memory_type(atom.aval.dtype))
+            value = constant(atom.aval.dtype, atom.value)
+            self.b.store(self.b.zext(value, memory_type(np.bool_)) if atom.aval.dtype == np.bool_ else value, slot)
+            return slot
+        return self.ptrs[self.plan.views.get(atom, atom)]
+
+    def copy(self, dst, src, aval):
+        nbytes = aval.size * aval.dtype.itemsize
+        if nbytes:
+            self.intrinsic_memmove(dst, src, nbytes)
+
+    def intrinsic_memmove(self, dst, src, nbytes):
+        fn = self.module.globals.get("llvm.memmove.p0.p0.i64") or ir.Function(
+            self.module, ir.FunctionType(VOID, [PTR, PTR, I64, I1]), "llvm.memmove.p0.p0.i64")
+        self.b.call(fn, [dst, src, ir.Constant(I64, nbytes), ir.Constant(I1, 0)])
+
+    def fill(self, ptr, literal):
+        value = constant(literal.aval.dtype, literal.value)
+        if literal.aval.dtype == np.bool_:
+            value = self.b.zext(value, memory_type(np.bool_))
+        t = memory_type(literal.aval.dtype)
+        self.nest((literal.aval.size,), lambda i: self.b.store(
+            value, self.b.gep(ptr, [i[0]], inbounds=True, source_etype=t)))
+
+    def kernel(self, eqn):
+        name = eqn.prim.name
+        if name in CONTROL:
+            return control.emit(self, eqn)
+        if name == "scatter":
+            return indexing.scatter(self, eqn)
+        if name == "sort":
+            return sort.emit(self, eqn)
+        out = eqn.outputs[0]
+        if any(d == 0 for d in out.aval.shape):
+            return
+        if name == "dot_general":
+            return self.contraction(eqn)
+        if name.startswith("reduce_") or name in ("argmax", "argmin"):
+            return self.reduction(eqn)
+        if name.startswith("cum"):
+            return self.cumulative(eqn)
+
+        def body(index):
+            for v, value in zip(eqn.outputs, self.compute(eqn, index)):
+                self.store(v, index, value)
+        if not any(e.prim.name in ("sin", "cos") for e in self.plan.fused_eqns(eqn)):
+            self.split_nest(eqn, out.aval.shape, body)
+            return
+        # An elementwise kernel with sin/cos: the vectorized polynomials first; if an element
+        # is out of their range, the whole kernel again with libm.
+        self.fallback = self.entry_alloca(I8)
+        self.b.store(ir.Constant(I8, 0), self.fallback)
+        self.precise = False
+        self.split_nest(eqn, out.aval.shape, body)
+        self.precise = True
+        redo = self.fn.append_basic_block("fallback")
+        after = self.fn.append_basic_block("after_fallback")
+        self.b.cbranch(self.b.trunc(self.b.load(self.fallback, typ=I8), I1), redo, after)
+        self.b.position_at_end(redo)
+        self.split_nest(eqn, out.aval.shape, body)
+        self.b.branch(after)
+        self.b.position_at_end(after)
+        self.fallback = None
+
+    def entry_alloca(self, t, count=None):
+        with self.b.goto_block(self.alloca_block):
+            self.b.position_at_start(self.alloca_block)
+            return self.b.alloca(t, size=None if count is None else ir.Constant(I32, count))
+
+    def reduction(self, eqn):
+        (x,), out = eqn.inputs, eqn.outputs[0]
+        name = eqn.prim.name
+        axes = (eqn.params["axis"],) if "axis" in eqn.params else tuple(eqn.params["axes"])
+        shape = x.aval.shape
+        kept = [d for d in range(len(shape)) if d not in axes]
+        if name in ("argmax", "argmin"):
+            return self.arg_reduction(eqn, x, out, axes, kept)
+        dtype = out.aval.dtype
+        # float32 sums and products accumulate in float64: as accurate as NumPy's pairwise sums
+        acc_dtype = np.dtype(np.float64) if dtype == np.float32 and name in ("reduce_sum", "reduce_prod") \
+            else dtype
+        identity, combine = self.monoid(name, acc_dtype)
+        widen = (lambda v: self.b.fpext(v, register_type(acc_dtype))) if acc_dtype != dtype else (lambda v: v)
+        narrow = (lambda v: self.b.fptrunc(v, register_type(dtype))) if acc_dtype != dtype else (lambda v: v)
+        acc_type = register_type(acc_dtype)
+        reduced = [shape[d] for d in axes]
+
+        def full_index(out_index, red_index):
+            index = [None] * len(shape)
+            for d, i in zip(kept, out_index):
+                index[d] = i
+            for d, i in zip(axes, red_index):
+                index[d] = i
+            return index
+
+        if shape and (len(shape) - 1) not in axes:
+            # The innermost dimension is kept: accumulate into a buffer of partial results,
+            # walking the operand in order, so the innermost loop is contiguous in both (it
+            # vectorizes), then write the result.
+            out_shape = out.aval.shape
+            nbytes = max(out.aval.size, 1) * 8  # room for any accumulator type
+            partial = self.external("malloc", PTR, [ir.Constant(I64, nbytes)])
+
+            def slot(oi):
+                return self.b.gep(partial, [self.offset(out_shape, oi)], inbounds=True, source_etype=acc_type)
+            self.nest(out_shape, lambda oi: self.b.store(identity, slot(oi)))
+
+            def accumulate(index):
+                address = slot([index[d] for d in kept])
+                acc = self.b.load(address, typ=acc_type)
+                self.b.store(combine(acc, widen(self.value(x, index))), address)
+            self.nest(shape, accumulate)
+            self.nest(out_shape, lambda oi: self.store(out, oi, narrow(self.b.load(slot(oi), typ=acc_type))))
+            self.external("free", VOID, [partial])
+            return
+
+        def per_output(out_index):
+            acc_slot = self.entry_alloca(acc_type)
+            self.b.store(identity, acc_slot)
+
+            def step(red_index):
+                acc = self.b.load(acc_slot, typ=acc_type)
+                self.b.store(combine(acc, widen(self.value(x, full_index(out_index, red_index)))), acc_slot)
+            self.nest(reduced, step)
+            self.store(out, out_index, narrow(self.b.load(acc_slot, typ=acc_type)))
+        self.split_nest(eqn, out.aval.shape, per_output, work=x.aval.size)
+
+    def cumulative(self, eqn):
+        """cumsum/cumprod/cummax/cummin: a running value along `axis`, in the operand's dtype
+        and order (as NumPy's accumulate, so the reference's float rounding is reproduced)."""
+        (x,), out = eqn.inputs, eqn.outputs[0]
+        axis, reverse = eqn.params["axis"], eqn.params.get("reverse", False)
+        dtype, shape = out.aval.dtype, out.aval.shape
+        name = {"cumsum": "reduce_sum", "cumprod": "reduce_prod", "cummax": "reduce_max",
+                "cummin": "reduce_min"}[eqn.prim.name]
+        identity, combine = self.monoid(name, dtype, exact=True)
+        acc_slot = self.entry_alloca(register_type(dtype))
+        outer = [n for d, n in enumerate(shape) if d != axis]
+        n = shape[axis]
+
+        def per_line(index):
+            self.b.store(identity, acc_slot)
+
+            def step(i):
+                self.memo = {}
+                j = self.b.sub(ir.Constant(I64, n - 1), i) if reverse else i
+                full = [*index[:axis], j, *index[axis:]]
+                acc = combine(self.b.load(acc_slot, typ=register_type(dtype)), self.value(x, full))
+                self.b.store(acc, acc_slot)
+                self.store(out, full, acc)
+            self.loop(n, step)
+        self.nest(outer, per_line)
+
+    def monoid(self, name, dtype, exact=False):
+        """(identity, combine) of a reduction; `exact` keeps the order of float operations
+        (no reassociation, so no vectorized reduction)."""
+        flt = is_float(dtype)  # (combine uses the builder current when it is called)
+        flags = () if exact else ("reassoc",)
+        if name == "reduce_sum":
+            return constant(dtype, 0), (lambda a, v: self.b.fadd(a, v, flags=flags) if flt else self.b.add(a, v))
+        if name == "reduce_prod":
+            return constant(dtype, 1), (lambda a, v: self.b.fmul(a, v, flags=flags) if flt else self.b.mul(a, v))
+        if name in ("reduce_max", "reduce_min"):
+            largest = name == "reduce_max"
+            if flt:
+                start = -np.inf if largest else np.inf
+            elif dtype == np.bool_:
+                start = not largest
+            else:
+                info = np.iinfo(dtype)
+                start = info.min if largest else info.max
+            from kiln.backends.llvm.lowerings import _max_min
+            return constant(dtype, start), (lambda a, v: _max_min(self, dtype, a, v, largest))
+        if name == "reduce_and":
+            return constant(dtype, -1 if dtype != np.bool_ else True), (lambda a, v: self.b.and_(a, v))
+        if name == "reduce_or":
+            return constant(dtype, 0), (lambda a, v: self.b.or_(a, v))
+        raise UnsupportedError(f"kiln LLVM backend: reduction {name} has no lowering yet")
+
+    def arg_reduction(self, eqn, x, out, axes, kept):
+        """argmax/argmin over one axis: the first index of the extreme value (NaN counts as the
+        extreme, as in NumPy and JAX)."""
+        (axis,) = axes
+        dtype, largest = x.aval.dtype, eqn.prim.name == "argmax"
+        b = self.b
+        best_slot = self.entry_alloca(register_type(dtype))
+        where_slot = self.entry_alloca(I64)
+        n = x.aval.shape[axis]
+
+        def per_output(out_index):
+            index = list(out_index)
+            index.insert(axis, ir.Constant(I64, 0))
+            b.store(self.value(x, index), best_slot)
+            b.store(ir.Constant(I64, 0), where_slot)
+
+            def step(i):
+                self.memo = {}
+                index = list(out_index)
+                index.insert(axis, i)
+                v = self.value(x, index)
+                best = b.load(best_slot, typ=register_type(dtype))
+                if is_float(dtype):
+                    better = b.fcmp_ordered(">" if largest else "<", v, best)
+                    nan_first = b.and_(b.fcmp_unordered("uno", v, v), b.fcmp_ordered("ord", best, best))
+                    better = b.or_(better, nan_first)
+                else:
+                    better = (b.icmp_signed if is_signed(dtype) else b.icmp_unsigned)(">" if largest else "<", v, best)
+                b.store(b.select(better, v, best), best_slot)
+                b.store(b.select(better, i, b.load(where_slot, typ=I64)), where_slot)
+            self.loop(n, step)
+            where = b.load(where_slot, typ=I64)
+            t = register_type(out.aval.dtype)
+            self.store(out, out_index, b.trunc(where, t) if t.width < 64 else where)
+        self.nest(out.aval.shape, per_output)
+
+    def contraction(self, eqn):
+        """dot_general as loops: out[batch, lhs free, rhs free] = sum over the contracted
+        dimensions of lhs * rhs, accumulated in the result dtype."""
+        from kiln.backends.llvm import blas
+        if blas.try_gemm(self, eqn):
+            return
+        lhs, rhs = eqn.inputs
+        out = eqn.outputs[0]
+        (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+        lfree = [d for d in range(lhs.aval.ndim) if d not in lc and d not in lb]
+        rfree = [d for d in range(rhs.aval.ndim) if d not in rc and d not in rb]
+        dtype = out.aval.dtype
+        zero, _ = self.monoid("reduce_sum", dtype)
+        acc_slot = self.entry_alloca(register_type(dtype))
+        contracted = [lhs.aval.shape[d] for d in lc]
+        flt = is_float(dtype)
+
+        def per_output(oi):
+            nb = len(lb)
+            batch, li, ri = oi[:nb], oi[nb:nb + len(lfree)], oi[nb + len(lfree):]
+            self.b.store(zero, acc_slot)
+
+            def step(ki):
+                self.memo = {}
+                l_index, r_index = [None] * lhs.aval.ndim, [None] * rhs.aval.ndim
+                for target, dims, values in ((l_index, lb, batch), (r_index, rb, batch), (l_index, lfree, li),
+                                             (r_index, rfree, ri), (l_index, lc, ki), (r_index, rc, ki)):
+                    for d, i in zip(dims, values):
+                        target[d] = i
+                a = convert(self, self.value(lhs, l_index), lhs.aval.dtype, dtype)
+                c = convert(self, self.value(rhs, r_index), rhs.aval.dtype, dtype)
+                acc = self.b.load(acc_slot, typ=register_type(dtype))
+                if dtype == np.bool_:
+                    total = self.b.or_(acc, self.b.and_(a, c))
+                elif flt:
+                    total = self.b.fadd(acc, self.b.fmul(a, c), flags=("reassoc",))
+                else:
+                    total = self.b.add(acc, self.b.mul(a, c))
+                self.b.store(total, acc_slot)
+            if contracted:
+                self.nest(contracted, step)
+            else:
+                step([])
+            self.store(out, oi, self.b.load(acc_slot, typ=register_type(dtype)))
+        self.nest(out.aval.shape, per_output)
+
+
+def generate(plan: Plan, arg_vars: list, owned_outputs: set, name: str) -> ir.Module:
+    """The module for `plan`; `arg_vars` are the buffers passed in (consts, inputs, outputs)."""
+    cg = Codegen(plan, arg_vars, name)
+    cg.emit_kernels(set(arg_vars))
+    cg.b.ret_void()
+    return cg.module

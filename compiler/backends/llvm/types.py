@@ -1,0 +1,49 @@
+"""NumPy dtypes as LLVM types, and constants of them."""
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+
+I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
+F32, F64 = ir.FloatType(), ir.DoubleType()
+PTR = ir.PointerType()
+VOID = ir.VoidType()
+
+
+def register_type(dtype) -> ir.Type:
+    """The type a value has in registers (bool is i1)."""
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return I1
+    if dtype.kind in "iu":
+        return ir.IntType(8 * dtype.itemsize)
+    if dtype == np.float32:
+        return F32
+    if dtype == np.float64:
+        return F64
+    raise NotImplementedError(f"kiln LLVM backend: dtype {dtype.name} is not supported yet")
+
+
+def memory_type(dtype) -> ir.Type:
+    """The type a value has in memory (bool is one byte, as in NumPy)."""
+    return I8 if np.dtype(dtype) == np.bool_ else register_type(dtype)
+
+
+def constant(dtype, value) -> ir.Constant:
+    dtype = np.dtype(dtype)
+    value = np.asarray(value).astype(dtype)[()]
+    if dtype.kind == "f":
+        return ir.Constant(register_type(dtype), float(value))
+    if dtype == np.bool_:
+        return ir.Constant(I1, int(bool(value)))
+    bits = 8 * dtype.itemsize
+    value = int(value) & ((1 << bits) - 1)  # LLVM spells integer constants signed
+    return ir.Constant(register_type(dtype), value - (1 << bits) if value >> (bits - 1) else value)
+
+
+def is_float(dtype) -> bool:
+    return np.dtype(dtype).kind == "f"
+
+
+def is_signed(dtype) -> bool:
+    return np.dtype(dtype).kind == "i"
