@@ -68,6 +68,22 @@ def optimise(module) -> llvm.ModuleRef:
     return ref
 
 
+def _data_reader():
+    """The fastest way to read an ndarray's data pointer: NumPy's public `PyArrayObject_fields`
+    struct starts with the object header and then `char *data`, so the pointer sits right after
+    the header (~0.25 us, where `.ctypes.data` takes ~1.4 us). Checked once; if the layout were
+    ever different, `.ctypes.data` is used."""
+    header = object.__basicsize__  # ob_refcnt and ob_type
+    probe = np.arange(3.0)
+    read = ctypes.c_void_p.from_address
+    if read(id(probe) + header).value == probe.ctypes.data:
+        return lambda a: read(id(a) + header).value
+    return lambda a: a.ctypes.data
+
+
+data_pointer = _data_reader()
+
+
 class Executable:
     """A compiled program: `run(*inputs)` returns the outputs as NumPy arrays."""
 
@@ -93,7 +109,8 @@ class Executable:
         self.engine = llvm.create_mcjit_compiler(self.module, new_target_machine())
         self.engine.finalize_object()
         self.entry = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(self.engine.get_function_address(ENTRY))
-        self.n_args = len(arg_vars)
+        self.table = ctypes.c_void_p * len(arg_vars)
+        self.const_pointers = [data_pointer(c) for c in self.consts]
         self.out_avals = [(v.aval.shape, v.aval.dtype) for v in self.out_vars]
         self.outputs = program.outputs
         self.inputs = program.inputs
@@ -105,8 +122,7 @@ class Executable:
     def __call__(self, *inputs):
         arrays = [np.ascontiguousarray(x) for x in inputs]
         outs = [np.empty(shape, dtype) for shape, dtype in self.out_avals]
-        table = (ctypes.c_void_p * self.n_args)(*[a.ctypes.data for a in (*self.consts, *arrays, *outs)])
-        self.entry(table)
+        self.entry(self.table(*self.const_pointers, *map(data_pointer, arrays), *map(data_pointer, outs)))
         by_var = dict(zip(self.out_vars, outs))
         by_input = dict(zip(self.inputs, arrays))
         results = []
