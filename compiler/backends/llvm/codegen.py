@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 
-from kiln.backends.llvm.lowerings import convert, scalar_rules
-from kiln.backends.llvm import control, indexing, parallel, sort
+from kiln.backends.llvm.lowerings import scalar_rules
+from kiln.backends.llvm import control, indexing, parallel, reductions, sort
 from kiln.backends.llvm.plan import CONTROL, Plan, UnsupportedError
 from kiln.backends.llvm.plan import buffers_read as _reads
 from kiln.backends.llvm.plan import plan as make_plan
@@ -442,11 +442,11 @@ class Codegen:
         if any(d == 0 for d in out.aval.shape):
             return
         if name == "dot_general":
-            return self.contraction(eqn)
+            return reductions.contraction(self, eqn)
         if name.startswith("reduce_") or name in ("argmax", "argmin"):
-            return self.reduction(eqn)
+            return reductions.reduction(self, eqn)
         if name.startswith("cum"):
-            return self.cumulative(eqn)
+            return reductions.cumulative(self, eqn)
 
         def body(index):
             for v, value in zip(eqn.outputs, self.compute(eqn, index)):
@@ -474,199 +474,6 @@ class Codegen:
         with self.b.goto_block(self.alloca_block):
             self.b.position_at_start(self.alloca_block)
             return self.b.alloca(t, size=None if count is None else ir.Constant(I32, count))
-
-    def reduction(self, eqn):
-        (x,), out = eqn.inputs, eqn.outputs[0]
-        name = eqn.prim.name
-        axes = (eqn.params["axis"],) if "axis" in eqn.params else tuple(eqn.params["axes"])
-        shape = x.aval.shape
-        kept = [d for d in range(len(shape)) if d not in axes]
-        if name in ("argmax", "argmin"):
-            return self.arg_reduction(eqn, x, out, axes, kept)
-        dtype = out.aval.dtype
-        # float32 sums and products accumulate in float64: as accurate as NumPy's pairwise sums
-        acc_dtype = np.dtype(np.float64) if dtype == np.float32 and name in ("reduce_sum", "reduce_prod") \
-            else dtype
-        identity, combine = self.monoid(name, acc_dtype)
-        widen = (lambda v: self.b.fpext(v, register_type(acc_dtype))) if acc_dtype != dtype else (lambda v: v)
-        narrow = (lambda v: self.b.fptrunc(v, register_type(dtype))) if acc_dtype != dtype else (lambda v: v)
-        acc_type = register_type(acc_dtype)
-        reduced = [shape[d] for d in axes]
-
-        def full_index(out_index, red_index):
-            index = [None] * len(shape)
-            for d, i in zip(kept, out_index):
-                index[d] = i
-            for d, i in zip(axes, red_index):
-                index[d] = i
-            return index
-
-        if shape and (len(shape) - 1) not in axes:
-            # The innermost dimension is kept: accumulate into a buffer of partial results,
-            # walking the operand in order, so the innermost loop is contiguous in both (it
-            # vectorizes), then write the result.
-            out_shape = out.aval.shape
-            nbytes = max(out.aval.size, 1) * 8  # room for any accumulator type
-            partial = self.external("malloc", PTR, [ir.Constant(I64, nbytes)])
-
-            def slot(oi):
-                return self.b.gep(partial, [self.offset(out_shape, oi)], inbounds=True, source_etype=acc_type)
-            self.nest(out_shape, lambda oi: self.b.store(identity, slot(oi)))
-
-            def accumulate(index):
-                address = slot([index[d] for d in kept])
-                acc = self.b.load(address, typ=acc_type)
-                self.b.store(combine(acc, widen(self.value(x, index))), address)
-            self.nest(shape, accumulate)
-            self.nest(out_shape, lambda oi: self.store(out, oi, narrow(self.b.load(slot(oi), typ=acc_type))))
-            self.external("free", VOID, [partial])
-            return
-
-        def per_output(out_index):
-            acc_slot = self.entry_alloca(acc_type)
-            self.b.store(identity, acc_slot)
-
-            def step(red_index):
-                acc = self.b.load(acc_slot, typ=acc_type)
-                self.b.store(combine(acc, widen(self.value(x, full_index(out_index, red_index)))), acc_slot)
-            self.nest(reduced, step)
-            self.store(out, out_index, narrow(self.b.load(acc_slot, typ=acc_type)))
-        self.split_nest(eqn, out.aval.shape, per_output, work=x.aval.size)
-
-    def cumulative(self, eqn):
-        """cumsum/cumprod/cummax/cummin: a running value along `axis`, in the operand's dtype
-        and order (as NumPy's accumulate, so the reference's float rounding is reproduced)."""
-        (x,), out = eqn.inputs, eqn.outputs[0]
-        axis, reverse = eqn.params["axis"], eqn.params.get("reverse", False)
-        dtype, shape = out.aval.dtype, out.aval.shape
-        name = {"cumsum": "reduce_sum", "cumprod": "reduce_prod", "cummax": "reduce_max",
-                "cummin": "reduce_min"}[eqn.prim.name]
-        identity, combine = self.monoid(name, dtype, exact=True)
-        acc_slot = self.entry_alloca(register_type(dtype))
-        outer = [n for d, n in enumerate(shape) if d != axis]
-        n = shape[axis]
-
-        def per_line(index):
-            self.b.store(identity, acc_slot)
-
-            def step(i):
-                self.memo = {}
-                j = self.b.sub(ir.Constant(I64, n - 1), i) if reverse else i
-                full = [*index[:axis], j, *index[axis:]]
-                acc = combine(self.b.load(acc_slot, typ=register_type(dtype)), self.value(x, full))
-                self.b.store(acc, acc_slot)
-                self.store(out, full, acc)
-            self.loop(n, step)
-        self.nest(outer, per_line)
-
-    def monoid(self, name, dtype, exact=False):
-        """(identity, combine) of a reduction; `exact` keeps the order of float operations
-        (no reassociation, so no vectorized reduction)."""
-        flt = is_float(dtype)  # (combine uses the builder current when it is called)
-        flags = () if exact else ("reassoc",)
-        if name == "reduce_sum":
-            return constant(dtype, 0), (lambda a, v: self.b.fadd(a, v, flags=flags) if flt else self.b.add(a, v))
-        if name == "reduce_prod":
-            return constant(dtype, 1), (lambda a, v: self.b.fmul(a, v, flags=flags) if flt else self.b.mul(a, v))
-        if name in ("reduce_max", "reduce_min"):
-            largest = name == "reduce_max"
-            if flt:
-                start = -np.inf if largest else np.inf
-            elif dtype == np.bool_:
-                start = not largest
-            else:
-                info = np.iinfo(dtype)
-                start = info.min if largest else info.max
-            from kiln.backends.llvm.lowerings import _max_min
-            return constant(dtype, start), (lambda a, v: _max_min(self, dtype, a, v, largest))
-        if name == "reduce_and":
-            return constant(dtype, -1 if dtype != np.bool_ else True), (lambda a, v: self.b.and_(a, v))
-        if name == "reduce_or":
-            return constant(dtype, 0), (lambda a, v: self.b.or_(a, v))
-        raise UnsupportedError(f"kiln LLVM backend: reduction {name} has no lowering yet")
-
-    def arg_reduction(self, eqn, x, out, axes, kept):
-        """argmax/argmin over one axis: the first index of the extreme value (NaN counts as the
-        extreme, as in NumPy and JAX)."""
-        (axis,) = axes
-        dtype, largest = x.aval.dtype, eqn.prim.name == "argmax"
-        b = self.b
-        best_slot = self.entry_alloca(register_type(dtype))
-        where_slot = self.entry_alloca(I64)
-        n = x.aval.shape[axis]
-
-        def per_output(out_index):
-            index = list(out_index)
-            index.insert(axis, ir.Constant(I64, 0))
-            b.store(self.value(x, index), best_slot)
-            b.store(ir.Constant(I64, 0), where_slot)
-
-            def step(i):
-                self.memo = {}
-                index = list(out_index)
-                index.insert(axis, i)
-                v = self.value(x, index)
-                best = b.load(best_slot, typ=register_type(dtype))
-                if is_float(dtype):
-                    better = b.fcmp_ordered(">" if largest else "<", v, best)
-                    nan_first = b.and_(b.fcmp_unordered("uno", v, v), b.fcmp_ordered("ord", best, best))
-                    better = b.or_(better, nan_first)
-                else:
-                    better = (b.icmp_signed if is_signed(dtype) else b.icmp_unsigned)(">" if largest else "<", v, best)
-                b.store(b.select(better, v, best), best_slot)
-                b.store(b.select(better, i, b.load(where_slot, typ=I64)), where_slot)
-            self.loop(n, step)
-            where = b.load(where_slot, typ=I64)
-            t = register_type(out.aval.dtype)
-            self.store(out, out_index, b.trunc(where, t) if t.width < 64 else where)
-        self.nest(out.aval.shape, per_output)
-
-    def contraction(self, eqn):
-        """dot_general as loops: out[batch, lhs free, rhs free] = sum over the contracted
-        dimensions of lhs * rhs, accumulated in the result dtype."""
-        from kiln.backends.llvm import blas
-        if blas.try_gemm(self, eqn):
-            return
-        lhs, rhs = eqn.inputs
-        out = eqn.outputs[0]
-        (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
-        lfree = [d for d in range(lhs.aval.ndim) if d not in lc and d not in lb]
-        rfree = [d for d in range(rhs.aval.ndim) if d not in rc and d not in rb]
-        dtype = out.aval.dtype
-        zero, _ = self.monoid("reduce_sum", dtype)
-        acc_slot = self.entry_alloca(register_type(dtype))
-        contracted = [lhs.aval.shape[d] for d in lc]
-        flt = is_float(dtype)
-
-        def per_output(oi):
-            nb = len(lb)
-            batch, li, ri = oi[:nb], oi[nb:nb + len(lfree)], oi[nb + len(lfree):]
-            self.b.store(zero, acc_slot)
-
-            def step(ki):
-                self.memo = {}
-                l_index, r_index = [None] * lhs.aval.ndim, [None] * rhs.aval.ndim
-                for target, dims, values in ((l_index, lb, batch), (r_index, rb, batch), (l_index, lfree, li),
-                                             (r_index, rfree, ri), (l_index, lc, ki), (r_index, rc, ki)):
-                    for d, i in zip(dims, values):
-                        target[d] = i
-                a = convert(self, self.value(lhs, l_index), lhs.aval.dtype, dtype)
-                c = convert(self, self.value(rhs, r_index), rhs.aval.dtype, dtype)
-                acc = self.b.load(acc_slot, typ=register_type(dtype))
-                if dtype == np.bool_:
-                    total = self.b.or_(acc, self.b.and_(a, c))
-                elif flt:
-                    total = self.b.fadd(acc, self.b.fmul(a, c), flags=("reassoc",))
-                else:
-                    total = self.b.add(acc, self.b.mul(a, c))
-                self.b.store(total, acc_slot)
-            if contracted:
-                self.nest(contracted, step)
-            else:
-                step([])
-            self.store(out, oi, self.b.load(acc_slot, typ=register_type(dtype)))
-        self.nest(out.aval.shape, per_output)
-
 
 def generate(plan: Plan, arg_vars: list, owned_outputs: set, name: str) -> ir.Module:
     """The module for `plan`; `arg_vars` are the buffers passed in (consts, inputs, outputs)."""
