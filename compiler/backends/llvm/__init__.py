@@ -1,11 +1,16 @@
 """The LLVM CPU backend: kiln IR -> LLVM IR (llvmlite) -> machine code for this host.
 
-    plan.py       which values are stored and which are fused into which loop nest
-    codegen.py    the loop nests, as one function `kiln_entry(ptr* buffers)`
-    lowerings.py  each elementwise primitive on one element
-    mathlib.py    transcendental functions as vectorizable instructions
-    blas.py       contractions through SciPy's BLAS
-    engine.py     target machine, optimisation pipeline, JIT, object code, KILN_DUMP
+    plan.py        which values are stored and which are fused into which loop nest
+    codegen.py     the loop nests, as one function `kiln_entry(ptr* buffers)`
+    reductions.py  reductions, cumulative operations and contractions
+    indexing.py    gather and scatter
+    sort.py        sort (a stable merge sort of a permutation)
+    control.py     cond, while and scan
+    lowerings.py   each elementwise primitive on one element
+    mathlib.py     transcendental functions as vectorizable instructions
+    blas.py        contractions through SciPy's BLAS
+    parallel.py    large loops split across the cores (pthreads)
+    engine.py      target machine, optimisation pipeline, JIT, object code, KILN_DUMP
 
 `compile_program(program, name)` returns `run(*inputs) -> tuple of NumPy arrays`, the same
 interface as the reference backend's.
