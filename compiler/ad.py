@@ -316,18 +316,22 @@ class _Compiled:
 
     With `diff_argnums` (the AD transforms), arguments that are not differentiated and are
     static Python values (`training=True`, `mode="sum"`) are passed to the function as they
-    are, as JAX's eager grad does, with one compilation per distinct value."""
+    are, as JAX's eager grad does, with one compilation per distinct value. With `float0`
+    (gradients with `allow_int`), the Float0Zeros placeholders of the result become float0
+    arrays."""
 
-    def __init__(self, fun, staged_call, name, diff_argnums=None):
+    def __init__(self, fun, staged_call, name, diff_argnums=None, float0=False):
         functools.update_wrapper(self, fun)
         self.__name__ = f"{name}_{_name(fun)}"
         self._staged_call = staged_call
+        self._float0 = float0
         self._diff = None if diff_argnums is None else set(_argnums(diff_argnums))
         self._jits: dict = {}
 
     def __call__(self, *args, **kwargs):
         if current_builder() is not None:
-            return _with_float0(self._staged_call(*args, **kwargs))
+            out = self._staged_call(*args, **kwargs)
+            return _with_float0(out) if self._float0 else out
         n = len(args)
         static = {} if self._diff is None else {
             i: a for i, a in enumerate(args) if i not in self._diff and i - n not in self._diff and _is_static(a)}
@@ -339,8 +343,9 @@ class _Compiled:
             from kiln.api import JitFunction
             jitted = self._jits[key] = JitFunction(self._with_static(n, static, static_kw))
             jitted.__name__ = self.__name__
-        return _with_float0(jitted(*(a for i, a in enumerate(args) if i not in static),
-                                   **{k: v for k, v in kwargs.items() if k not in static_kw}))
+        out = jitted(*(a for i, a in enumerate(args) if i not in static),
+                     **{k: v for k, v in kwargs.items() if k not in static_kw})
+        return _with_float0(out) if self._float0 else out
 
     def _with_static(self, n, static, static_kw):
         if not static and not static_kw:
@@ -384,7 +389,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         out, aux, _ = _main_and_aux(staging, outs, has_aux)
         return ((out, aux), g) if has_aux else (out, g)
 
-    return _Compiled(fun, staged, "value_and_grad", nums)
+    return _Compiled(fun, staged, "value_and_grad", nums, float0=allow_int)
 
 
 def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
@@ -394,7 +399,7 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, redu
         value, g = vg._staged_call(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
-    return _Compiled(fun, staged, "grad", _argnums(argnums))
+    return _Compiled(fun, staged, "grad", _argnums(argnums), float0=allow_int)
 
 
 # ---------------------------------------------------------------------------- forward mode

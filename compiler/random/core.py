@@ -330,6 +330,15 @@ def _check_shape(name, shape, *param_shapes):
                              f"but got result {full} for shape argument {tuple(shape)}.")
 
 
+def _sample_shape(name, shape, *param_shapes):
+    """`shape` checked against the parameters' shapes, or their broadcast shape when None."""
+    if shape is None:
+        return tuple(np.broadcast_shapes(*param_shapes)) if param_shapes else ()
+    shape = _canonical_shape(shape)
+    _check_shape(name, shape, *param_shapes)
+    return shape
+
+
 def _erf_inv(x):
     return bind(random_erf_inv_p, x)
 
@@ -358,11 +367,7 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     """Normal floats truncated to (lower, upper)."""
     data, _ = _single(key, "truncated_normal")
     dtype = _float_dtype(dtype, "truncated_normal")
-    if shape is None:
-        shape = np.broadcast_shapes(np.shape(lower), np.shape(upper))
-    else:
-        shape = _canonical_shape(shape)
-        _check_shape("truncated_normal", shape, np.shape(lower), np.shape(upper))
+    shape = _sample_shape("truncated_normal", shape, np.shape(lower), np.shape(upper))
     sqrt2 = np.asarray(np.sqrt(2), dtype)
     lower = lax.convert_element_type(jnp.asarray(lower), dtype)
     upper = lax.convert_element_type(jnp.asarray(upper), dtype)
@@ -435,11 +440,7 @@ def bernoulli(key, p=0.5, shape=None, mode="low"):
         raise TypeError(f"bernoulli probability `p` must have a floating dtype, got {dtype}.")
     dtype = dtypes.canonicalize_dtype(dtype)
     p = lax.convert_element_type(jnp.asarray(p), dtype)
-    if shape is None:
-        shape = aval_of(p).shape
-    else:
-        shape = _canonical_shape(shape)
-        _check_shape("bernoulli", shape, aval_of(p).shape)
+    shape = _sample_shape("bernoulli", shape, aval_of(p).shape)
     if mode == "high":
         u = _uniform(data, (2,) + tuple(shape), dtype, 0.0, 1.0)
         u1, u2 = u[0], u[1] * np.asarray(2.0 ** -np.finfo(dtype).nmant, dtype)
@@ -594,11 +595,7 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     ndim = len(lshape)
     axis = axis % ndim
     batch_shape = tuple(np.delete(np.array(lshape, dtype=np.int64), axis).tolist())
-    if shape is None:
-        shape = batch_shape
-    else:
-        shape = _canonical_shape(shape)
-        _check_shape("categorical", shape, batch_shape)
+    shape = _sample_shape("categorical", shape, batch_shape)
     prefix = shape[:len(shape) - len(batch_shape)]
     dtype = np.dtype(aval_of(logits).dtype)
     if replace:

@@ -14,7 +14,7 @@ import kiln.lax as lax
 import kiln.numpy as jnp
 from kiln.lax import linalg as lax_linalg
 from kiln.primitives import aval_of
-from kiln.random.core import (_canonical_shape, _check_shape, _exponential, _float_dtype, _fma, _normal_real,
+from kiln.random.core import (_canonical_shape, _exponential, _float_dtype, _fma, _normal_real, _sample_shape,
                               _single, _split_data, _uniform, _wrap, bernoulli)
 from kiln.runtime import dtypes
 
@@ -32,11 +32,7 @@ def _param(x, dtype):
 
 def _shape_from(name, shape, *params):
     """`shape`, checked against the parameters' shapes, or their broadcast shape when None."""
-    if shape is None:
-        return tuple(np.broadcast_shapes(*(aval_of(p).shape for p in params))) if params else ()
-    shape = _canonical_shape(shape)
-    _check_shape(name, shape, *(aval_of(p).shape for p in params))
-    return shape
+    return _sample_shape(name, shape, *(aval_of(p).shape for p in params))
 
 
 def cauchy(key, shape=(), dtype=None):

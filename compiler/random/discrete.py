@@ -24,7 +24,7 @@ import numpy as np
 import kiln.lax as lax
 import kiln.numpy as jnp
 from kiln.primitives import aval_of
-from kiln.random.core import _canonical_shape, _check_shape, _float_dtype, _fma, _single, _split_data, _uniform
+from kiln.random.core import _canonical_shape, _float_dtype, _fma, _sample_shape, _single, _split_data, _uniform
 from kiln.runtime import dtypes
 
 __all__ = ["poisson", "binomial", "geometric"]
@@ -183,11 +183,7 @@ def binomial(key, n, p, shape=None, dtype=None):
     """Binomial(n, p) counts, as floats (nan for p outside [0, 1] or n < 0, inf for n = inf)."""
     data, _ = _single(key, "binomial")
     dtype = _float_dtype(dtype, "binomial")
-    if shape is None:
-        shape = np.broadcast_shapes(aval_of(n).shape, aval_of(p).shape)
-    else:
-        shape = _canonical_shape(shape)
-        _check_shape("binomial", shape, aval_of(n).shape, aval_of(p).shape)
+    shape = _sample_shape("binomial", shape, aval_of(n).shape, aval_of(p).shape)
     prob = jnp.asarray(p)
     if np.dtype(aval_of(prob).dtype).kind != "f":
         prob = prob.astype(dtypes.default_float_dtype())
@@ -221,11 +217,7 @@ def geometric(key, p, shape=None, dtype=None):
     """Geometric(p) counts >= 1: the number of trials up to the first success."""
     data, _ = _single(key, "geometric")
     dtype = _int_dtype(dtype, "geometric")
-    if shape is None:
-        shape = aval_of(p).shape
-    else:
-        shape = _canonical_shape(shape)
-        _check_shape("geometric", shape, aval_of(p).shape)
+    shape = _sample_shape("geometric", shape, aval_of(p).shape)
     p = jnp.asarray(p)
     if np.dtype(aval_of(p).dtype).kind != "f":
         p = p.astype(dtypes.default_float_dtype())

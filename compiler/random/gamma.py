@@ -24,7 +24,7 @@ import kiln.numpy as jnp
 from kiln.batching import vmap
 from kiln.custom_derivatives import custom_jvp
 from kiln.primitives import aval_of
-from kiln.random.core import (_canonical_shape, _check_shape, _exponential, _float_dtype, _fma, _normal_real,
+from kiln.random.core import (_canonical_shape, _exponential, _float_dtype, _fma, _normal_real, _sample_shape,
                               _single, _split_data, _uniform)
 from kiln.random.derived import _rademacher, _shape_from
 from kiln.runtime import dtypes
@@ -124,11 +124,7 @@ def _gamma_grad(sample, a, log_space):
 def _gamma(key, a, shape, dtype, log_space, name):
     data, _ = _single(key, name)
     dtype = _float_dtype(dtype, name)
-    if shape is None:
-        shape = aval_of(a).shape
-    else:
-        shape = _canonical_shape(shape)
-        _check_shape(name, shape, aval_of(a).shape)
+    shape = _sample_shape(name, shape, aval_of(a).shape)
     a = lax.convert_element_type(jnp.asarray(a), dtype)
     if aval_of(a).shape != tuple(shape):
         a = jnp.broadcast_to(a, shape)
@@ -151,11 +147,7 @@ def beta(key, a, b, shape=None, dtype=None):
     """Beta(a, b) variates: Ga / (Ga + Gb) of two gamma variates, formed in log space."""
     data, _ = _single(key, "beta")
     dtype = _float_dtype(dtype, "beta")
-    if shape is None:
-        shape = np.broadcast_shapes(aval_of(a).shape, aval_of(b).shape)
-    else:
-        shape = _canonical_shape(shape)
-        _check_shape("beta", shape, aval_of(a).shape, aval_of(b).shape)
+    shape = _sample_shape("beta", shape, aval_of(a).shape, aval_of(b).shape)
     a = jnp.broadcast_to(lax.convert_element_type(jnp.asarray(a), dtype), shape)
     b = jnp.broadcast_to(lax.convert_element_type(jnp.asarray(b), dtype), shape)
     keys = _split_data(data, (2,))
@@ -174,11 +166,7 @@ def dirichlet(key, alpha, shape=None, dtype=None):
     ashape = aval_of(alpha).shape
     if len(ashape) < 1:
         raise ValueError(f"dirichlet requires alpha.ndim >= 1, got alpha.ndim == {len(ashape)}")
-    if shape is None:
-        shape = ashape[:-1]
-    else:
-        shape = _canonical_shape(shape)
-        _check_shape("dirichlet", shape, ashape[:-1])
+    shape = _sample_shape("dirichlet", shape, ashape[:-1])
     alpha = lax.convert_element_type(jnp.asarray(alpha), dtype)
     log_g = _random_gamma(data, jnp.broadcast_to(alpha, tuple(shape) + ashape[-1:]), True)
     return _softmax(log_g)
@@ -235,7 +223,6 @@ def generalized_normal(key, p, shape=(), dtype=None):
     data, _ = _single(key, "generalized_normal")
     dtype = _float_dtype(dtype, "generalized_normal")
     shape = _canonical_shape(shape)
-    _check_shape("generalized_normal", shape)
     return _generalized_normal(data, p, shape, dtype)
 
 
@@ -253,7 +240,6 @@ def ball(key, d, p=2, shape=(), dtype=None):
     data, _ = _single(key, "ball")
     dtype = _float_dtype(dtype, "ball")
     shape = _canonical_shape(shape)
-    _check_shape("ball", shape)
     d = _static_int(d, "ball", "d")
     keys = _split_data(data, (2,))
     g = _generalized_normal(keys[0], p, tuple(shape) + (d,), dtype)

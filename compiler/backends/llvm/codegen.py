@@ -413,14 +413,12 @@ class Codegen:
         return self.ptrs[self.plan.views.get(atom, atom)]
 
     def copy(self, dst, src, aval):
+        """memmove: the buffers may be the same (a loop's final carry already in place)."""
         nbytes = aval.size * aval.dtype.itemsize
         if nbytes:
-            self.intrinsic_memmove(dst, src, nbytes)
-
-    def intrinsic_memmove(self, dst, src, nbytes):
-        fn = self.module.globals.get("llvm.memmove.p0.p0.i64") or ir.Function(
-            self.module, ir.FunctionType(VOID, [PTR, PTR, I64, I1]), "llvm.memmove.p0.p0.i64")
-        self.b.call(fn, [dst, src, ir.Constant(I64, nbytes), ir.Constant(I1, 0)])
+            fn = self.module.globals.get("llvm.memmove.p0.p0.i64") or ir.Function(
+                self.module, ir.FunctionType(VOID, [PTR, PTR, I64, I1]), "llvm.memmove.p0.p0.i64")
+            self.b.call(fn, [dst, src, ir.Constant(I64, nbytes), ir.Constant(I1, 0)])
 
     def fill(self, ptr, literal):
         value = constant(literal.aval.dtype, literal.value)
@@ -475,7 +473,7 @@ class Codegen:
             self.b.position_at_start(self.alloca_block)
             return self.b.alloca(t, size=None if count is None else ir.Constant(I32, count))
 
-def generate(plan: Plan, arg_vars: list, owned_outputs: set, name: str) -> ir.Module:
+def generate(plan: Plan, arg_vars: list, name: str) -> ir.Module:
     """The module for `plan`; `arg_vars` are the buffers passed in (consts, inputs, outputs)."""
     cg = Codegen(plan, arg_vars, name)
     cg.emit_kernels(set(arg_vars))

@@ -98,7 +98,7 @@ class Executable:
         self.consts = [np.ascontiguousarray(value) for _, value in program.consts]
         self.const_by_var = {v: c for (v, _), c in zip(program.consts, self.consts)}
         arg_vars = [v for v, _ in program.consts] + list(program.inputs) + self.out_vars
-        module = generate(self.plan, arg_vars, set(self.out_vars), name)
+        module = generate(self.plan, arg_vars, name)
         if "llvm" in dump:
             _dump("llvm", name, str(module))
         self.module = optimise(module)
@@ -112,6 +112,11 @@ class Executable:
         self.table = ctypes.c_void_p * len(arg_vars)
         self.const_pointers = [data_pointer(c) for c in self.consts]
         self.out_avals = [(v.aval.shape, v.aval.dtype) for v in self.out_vars]
+        # each output: the index of the buffer the entry wrote, or None (an input, a constant
+        # or a literal, copied after the call)
+        written = {v: k for k, v in enumerate(self.out_vars)}
+        self.picks = [None if isinstance(v, Literal) else written.get(v) for v in program.outputs]
+        self.copied = any(k is None for k in self.picks)
         self.outputs = program.outputs
         self.inputs = program.inputs
 
@@ -123,19 +128,17 @@ class Executable:
         arrays = [np.ascontiguousarray(x) for x in inputs]
         outs = [np.empty(shape, dtype) for shape, dtype in self.out_avals]
         self.entry(self.table(*self.const_pointers, *map(data_pointer, arrays), *map(data_pointer, outs)))
-        by_var = dict(zip(self.out_vars, outs))
-        by_input = dict(zip(self.inputs, arrays))
-        results = []
-        for v in self.outputs:
-            if isinstance(v, Literal):
-                results.append(np.full(v.aval.shape, v.value, v.aval.dtype))
-            elif v in by_var:
-                results.append(by_var[v])
-            elif v in by_input:
-                results.append(np.array(by_input[v]))
-            else:
-                results.append(np.array(self.const_by_var[v]))
-        return tuple(results)
+        if not self.copied:
+            return tuple(outs[k] for k in self.picks)
+        return tuple(outs[k] if k is not None else self._copy(v, arrays) for k, v in zip(self.picks, self.outputs))
+
+    def _copy(self, v, arrays):
+        """An output the program passes through: a literal, an input or a constant."""
+        if isinstance(v, Literal):
+            return np.full(v.aval.shape, v.value, v.aval.dtype)
+        if v in self.const_by_var:
+            return np.array(self.const_by_var[v])
+        return np.array(arrays[self.inputs.index(v)])
 
 
 def compile_program(program: Program, name: str = "f"):

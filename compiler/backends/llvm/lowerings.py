@@ -52,21 +52,27 @@ rule("sub")(_arith("fsub", "sub"))
 rule("mul")(_arith("fmul", "mul"))
 
 
+def _divisor(b, dtype, y):
+    """(y == 0, y == -1 or None when unsigned, a divisor that is neither): integer division and
+    remainder by 0, and INT_MIN by -1, are defined by selects, never LLVM's undefined behaviour."""
+    one = constant(dtype, 1)
+    is_zero = b.icmp_unsigned("==", y, constant(dtype, 0))
+    if not is_signed(dtype):
+        return is_zero, None, b.select(is_zero, one, y)
+    is_minus_one = b.icmp_signed("==", y, constant(dtype, -1))
+    return is_zero, is_minus_one, b.select(b.or_(is_zero, is_minus_one), one, y)
+
+
 @rule("div")
 def _div(cg, eqn, x, y):
     b, dtype = cg.b, _in(eqn)
     if is_float(dtype):
         return b.fdiv(x, y)
-    zero, one = constant(dtype, 0), constant(dtype, 1)
-    is_zero = b.icmp_unsigned("==", y, zero)
-    safe = b.select(is_zero, one, y)
-    if not is_signed(dtype):
+    is_zero, is_minus_one, safe = _divisor(b, dtype, y)
+    if is_minus_one is None:
         return b.select(is_zero, constant(dtype, np.iinfo(dtype).max), b.udiv(x, safe))
-    minus_one = constant(dtype, -1)
-    is_minus_one = b.icmp_signed("==", y, minus_one)
-    safe = b.select(is_minus_one, one, safe)  # INT_MIN / -1 wraps, as in NumPy and XLA
-    q = b.select(is_minus_one, b.sub(zero, x), b.sdiv(x, safe))
-    return b.select(is_zero, minus_one, q)
+    q = b.select(is_minus_one, b.sub(constant(dtype, 0), x), b.sdiv(x, safe))  # INT_MIN / -1 wraps
+    return b.select(is_zero, constant(dtype, -1), q)
 
 
 @rule("rem")
@@ -74,13 +80,11 @@ def _rem(cg, eqn, x, y):
     b, dtype = cg.b, _in(eqn)
     if is_float(dtype):
         return b.frem(x, y)
-    zero, one = constant(dtype, 0), constant(dtype, 1)
-    is_zero = b.icmp_unsigned("==", y, zero)
-    if not is_signed(dtype):
-        return b.select(is_zero, x, b.urem(x, b.select(is_zero, one, y)))
-    is_minus_one = b.icmp_signed("==", y, constant(dtype, -1))
-    r = b.srem(x, b.select(b.or_(is_zero, is_minus_one), one, y))
-    return b.select(is_zero, x, b.select(is_minus_one, zero, r))
+    is_zero, is_minus_one, safe = _divisor(b, dtype, y)
+    if is_minus_one is None:
+        return b.select(is_zero, x, b.urem(x, safe))
+    r = b.select(is_minus_one, constant(dtype, 0), b.srem(x, safe))
+    return b.select(is_zero, x, r)
 
 
 @rule("neg")

@@ -54,6 +54,7 @@ class Plan:
     views: dict = field(default_factory=dict)      # reshape var -> the buffer var it aliases
     fused: set = field(default_factory=set)        # vars computed inside their consumer
     last_use: dict = field(default_factory=dict)   # buffer var -> index of the last kernel reading it
+    producers: dict = field(default_factory=dict)  # var -> the equation computing it
 
     def fused_eqns(self, root):
         """The root equation and every equation fused into its kernel."""
@@ -65,20 +66,9 @@ class Plan:
 
     def describe(self) -> str:
         """One line per kernel: its root and the operations fused into it (for KILN_DUMP)."""
-        lines = []
-        for i, eqn in enumerate(self.kernels):
-            ops = []
-            _collect(eqn, self, ops)
-            lines.append(f"kernel {i}: {eqn.prim.name} -> {eqn.outputs[0].aval.str_short()} "
-                         f"fusing [{', '.join(ops)}]")
-        return "\n".join(lines)
-
-
-def _collect(eqn, plan, ops):
-    ops.append(eqn.prim.name)
-    for a in eqn.inputs:
-        if isinstance(a, Var) and a in plan.fused:
-            _collect(plan.producers[a], plan, ops)
+        return "\n".join(f"kernel {i}: {eqn.prim.name} -> {eqn.outputs[0].aval.str_short()} fusing "
+                         f"[{', '.join(e.prim.name for e in self.fused_eqns(eqn))}]"
+                         for i, eqn in enumerate(self.kernels))
 
 
 def _unsupported(eqn) -> UnsupportedError:
@@ -94,7 +84,7 @@ def _dtype_supported(aval) -> bool:
 
 def plan(program: Program) -> Plan:
     result = Plan(program)
-    producers, consumers = {}, {}
+    producers, consumers = result.producers, {}
     for eqn in program.eqns:
         if eqn.prim.name not in SUPPORTED:
             raise _unsupported(eqn)
@@ -108,7 +98,6 @@ def plan(program: Program) -> Plan:
         for a in set(eqn.inputs):
             if isinstance(a, Var):
                 consumers.setdefault(a, []).append(eqn)
-    result.producers = producers
     outputs = {v for v in program.outputs if isinstance(v, Var)}
 
     def stored(v, eqn) -> bool:
