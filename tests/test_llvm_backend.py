@@ -209,6 +209,42 @@ def test_sort_and_argsort_are_stable_with_nans_last(axis):
     assert_same(*both(lambda a: knp.sort(a), np.array([3.0], np.float32)))
 
 
+def _rows_step(c, row):
+    c = c + row
+    return c * 0.5, c.sum()
+
+
+def _count_up(x, n):
+    total, i = 0.0, 0
+    while i < n:  # a Python while on an array bound: a native while loop
+        total = total + knp.sin(x[i]).sum()
+        i += 1
+    return total
+
+
+CONTROL_FLOW = [
+    ("cond", lambda x: lax.cond(x.sum() > 0, lambda v: v * 2, lambda v: v - 1, x)),
+    ("switch", lambda x: lax.switch(lax.convert_element_type(x[0, 0] > 0, np.int32), [knp.sin, knp.cos], x)),
+    ("while", lambda x: lax.while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, c[1] * 1.5 + knp.roll(c[1], 1)),
+                                       (0, x))),
+    ("scan", lambda x: lax.scan(_rows_step, knp.zeros(x.shape[1]), x)),
+    ("scan_reverse", lambda x: lax.scan(lambda c, r: (c + r, c * r), x[0], x, reverse=True)),
+    ("fori", lambda x: lax.fori_loop(0, 3, lambda i, v: v * x + i, x)),
+]
+
+
+@pytest.mark.parametrize("name,fn", CONTROL_FLOW, ids=[c[0] for c in CONTROL_FLOW])
+def test_control_flow(name, fn):
+    for x in (sample("float32", (4, 3)), -np.abs(sample("float32", (4, 3)))):
+        assert_same(*both(fn, x), ulps=2)
+
+
+def test_python_while_and_grad_through_control_flow():
+    x = sample("float32", (4, 3))
+    assert_same(*both(_count_up, x, np.int32(3)), ulps=2)
+    assert_same(*both(kiln.grad(lambda v: lax.scan(_rows_step, knp.zeros(3), v)[1].sum()), x), ulps=4)
+
+
 def test_mlp_value_and_grad():
     def loss(p, x, y):
         h = knp.tanh(x @ p["w1"] + p["b1"])
