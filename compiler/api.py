@@ -6,19 +6,47 @@ import os
 
 import numpy as np
 
-from kiln.driver import Signature, argument_leaves, cache_key, leaf_value, qualname, stage
+from kiln.driver import (Signature, argument_leaves, cache_key, import_epoch, leaf_value, qualname,
+                         stage)
 from kiln.runtime.array import Array
 from kiln.runtime.config import config
-from kiln.runtime.pytree import tree_unflatten
-from kiln.staging import current_builder
+from kiln.runtime.pytree import tree_structure, tree_unflatten
+from kiln.staging import current_builder, staging_stack
 
 
 class Compiled:
     """One specialisation, compiled: call it with the flat argument leaves."""
-    __slots__ = ("spec", "run", "in_avals")
+    __slots__ = ("spec", "run", "in_avals", "natives")
 
     def __init__(self, spec, run):
         self.spec, self.run, self.in_avals = spec, run, None
+        self.natives: dict = {}  # _fast_key(args) -> (builtin, treedef to unflatten or None) or None
+
+    def native(self, key, args):
+        """The backend's native entry for calls with arguments like `args` (all arrays, each
+        one leaf), built once per key; None where the backend has none for them."""
+        if key not in self.natives:
+            self.natives[key] = self._build_native(args)
+        return self.natives[key]
+
+    def _build_native(self, args):
+        make = getattr(self.run, "native_entry", None)
+        if make is None:
+            return None
+        inputs = []
+        for a in args:
+            value = a._value if type(a) is Array else a
+            inputs.append((type(a), value.shape, value.dtype, type(a) is Array and a.weak_type))
+        out_tree, n = self.spec.out_tree, len(self.spec.out_avals)
+        if out_tree == tree_structure(0):
+            result, unflatten = "leaf", None
+        else:
+            result = "tuple"
+            unflatten = None if out_tree == tree_structure((0,) * n) else out_tree
+        if n == 0:
+            return None
+        entry = make(inputs, [(a.shape, a.dtype, a.weak_type) for a in self.spec.out_avals], result)
+        return None if entry is None else (entry, unflatten)
 
     def __call__(self, leaves, avals):
         values = self.run(*(leaf_value(leaf, aval) for leaf, aval in zip(leaves, avals)))
@@ -65,6 +93,9 @@ class JitFunction:
         self._backend = backend or default_backend()
         self._cache: dict = {}
         self._fast: dict = {}  # _fast_key(args) -> Compiled, for calls whose arguments are all arrays
+        # The native entry of the latest all-array call, valid while no module was imported or
+        # reloaded and x64 is as it was: (builtin, treedef or None, import epoch, x64) or None.
+        self._native = None
 
     @property
     def __kiln_inline__(self):
@@ -83,6 +114,12 @@ class JitFunction:
         return compiled, leaves, avals
 
     def __call__(self, *args, **kwargs):
+        native = self._native
+        if native is not None and not kwargs and not staging_stack \
+                and native[2] == import_epoch.value and native[3] is config.x64_enabled:
+            out = native[0](*args)  # NotImplemented when the arguments are not what it was built for
+            if out is not NotImplemented:
+                return out if native[1] is None else tree_unflatten(native[1], out)
         if current_builder() is not None:  # called while staging: inline, as inside kiln code
             from kiln.frontend.operators import staging_target
             return staging_target(self._fun)(*args, **kwargs)
@@ -90,6 +127,9 @@ class JitFunction:
         if key is not None:
             compiled = self._fast.get(key)
             if compiled is not None and compiled.spec.sources_unchanged():
+                # The second call like this one: from the next, go native where the backend can.
+                entry = compiled.native(key, args)
+                self._native = None if entry is None else (*entry, import_epoch.value, key[0])
                 return compiled(args, compiled.in_avals)
         compiled, leaves, avals = self.specialise(args, kwargs)
         if key is not None and len(leaves) == len(args) and all(l is a for l, a in zip(leaves, args)):

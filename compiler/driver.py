@@ -5,7 +5,8 @@
 `Specialisation`: the program, the output tree and what is needed to run it again. Compiled
 callables are cached by the key `(treedef, avals, static values, config)`; a specialisation
 also stamps the files its functions were read from, so rewriting (and reloading) a helper's
-file restages.
+file restages. The stamps are compared again only after an import or reload (`import_epoch`
+counts them), so a call does not pay for a stat of every file.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import collections
 import inspect
 import math
 import os
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -129,6 +131,22 @@ def leaf_value(leaf, aval: ShapedArray) -> np.ndarray:
     return np.asarray(leaf, dtype=aval.dtype)
 
 
+class _ImportEpoch:
+    """A finder on `sys.meta_path` that finds nothing and counts: every import of a new module
+    and every reload asks it first. A helper's code only changes through one of those."""
+
+    def __init__(self):
+        self.value = 0
+
+    def find_spec(self, name, path=None, target=None):
+        self.value += 1
+        return None
+
+
+import_epoch = _ImportEpoch()
+sys.meta_path.insert(0, import_epoch)
+
+
 @dataclass(frozen=True)
 class Specialisation:
     program: Program
@@ -136,9 +154,17 @@ class Specialisation:
     out_tree: PyTreeDef
     out_avals: tuple[ShapedArray, ...]
     sources: tuple = ()  # ((file name, stamp), ...) of the functions converted to stage it
+    # the import epoch at which the stamps last matched
+    checked: list = field(default_factory=lambda: [import_epoch.value], compare=False)
 
     def sources_unchanged(self) -> bool:
-        return all(_stamp(name) == stamp for name, stamp in self.sources)
+        epoch = import_epoch.value
+        if self.checked[0] == epoch:
+            return True
+        if all(_stamp(name) == stamp for name, stamp in self.sources):
+            self.checked[0] = epoch
+            return True
+        return False
 
 
 def _stamp(filename: str):

@@ -30,6 +30,7 @@ from kiln.primitives import Primitive, aval_of, concrete_value, shape_rules
 from kiln.runtime import dtypes
 
 _builders: list["Builder"] = []
+staging_stack = _builders  # the stack itself, for hot paths that only ask whether it is empty
 
 
 def current_builder() -> "Builder | None":

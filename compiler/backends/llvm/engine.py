@@ -120,6 +120,23 @@ class Executable:
         self.outputs = program.outputs
         self.inputs = program.inputs
 
+    def native_entry(self, inputs, outputs, result: str):
+        """A CPython builtin running this program for calls whose arguments are exactly
+        `inputs` (see dispatch.build), or None where the outputs are not all fresh buffers of
+        the program with the avals `outputs` (a program that passes an input or a constant
+        through keeps the general path)."""
+        if self.copied or len(set(self.picks)) != len(self.picks):
+            return None
+        written = [self.out_avals[k] for k in self.picks]
+        if [(tuple(s), np.dtype(d)) for s, d, _ in outputs] != [(tuple(s), np.dtype(d)) for s, d in written]:
+            return None
+        if [(tuple(s), np.dtype(d)) for _, s, d, _ in inputs] != [
+                (tuple(v.aval.shape), np.dtype(v.aval.dtype)) for v in self.inputs]:
+            return None
+        from kiln.backends.llvm import dispatch
+        return dispatch.build(self.engine.get_function_address(ENTRY), self.const_pointers,
+                              inputs, list(zip(outputs, self.picks)), result, keep_alive=self)
+
     def object_code(self) -> bytes:
         """Relocatable machine code of the program (for storing compiled artifacts)."""
         return target_machine().emit_object(self.module)
