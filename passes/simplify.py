@@ -1,7 +1,9 @@
 """Algebraic simplification: drop equations that compute nothing new.
 
 Rewrites `x * 1`, `1 * x`, `x + 0`, `0 + x`, `x - 0`, `x / 1`, `--x`, and casts, reshapes,
-transposes and broadcasts to what the value already is. (stop_gradient stays: a program may
+transposes and broadcasts to what the value already is. A transpose that swaps the free
+dimensions of a contraction used nowhere else becomes the contraction with its operands swapped
+(vmap of `dot(matrix, x)` yields one), which writes the result in place of a copy. (stop_gradient stays: a program may
 still be differentiated again.) A constant is a literal or a
 broadcast of one (reverse mode seeds cotangents that way). A rewrite happens only when the
 replacement has exactly the equation's output type, so weak types and dtypes are kept.
@@ -61,10 +63,44 @@ def _replacement(eqn, inputs, constants, defs):
     return None
 
 
+def _swapped_contraction(eqn, inputs, defs, uses):
+    """`transpose(dot_general(a, b))` as `dot_general(b, a)`, where the permutation puts the rhs
+    free dimensions before the lhs ones and the contraction has no other use; else None."""
+    dot = defs.get(inputs[0])
+    if dot is None or dot.prim.name != "dot_general" or uses[inputs[0]] != 1:
+        return None
+    lhs, rhs = dot.inputs
+    (lc, rc), (lb, rb) = dot.params["dimension_numbers"]
+    n_batch = len(lb)
+    n_lhs_free = lhs.aval.ndim - len(lc) - n_batch
+    n_rhs_free = rhs.aval.ndim - len(rc) - n_batch
+    batch = list(range(n_batch))
+    lhs_free = list(range(n_batch, n_batch + n_lhs_free))
+    rhs_free = list(range(n_batch + n_lhs_free, n_batch + n_lhs_free + n_rhs_free))
+    if list(eqn.params["permutation"]) != batch + rhs_free + lhs_free or not lhs_free or not rhs_free:
+        return None
+    params = dict(dot.params, dimension_numbers=((rc, lc), (rb, lb)))
+    return replace(dot, inputs=(rhs, lhs), params=params, outputs=eqn.outputs)
+
+
 def run(program: Program) -> Program:
     subst, constants, defs, eqns = {}, {}, {}, []
+    uses: dict = {}
+    for eqn in program.eqns:
+        for a in eqn.inputs:
+            if not isinstance(a, Literal):
+                uses[a] = uses.get(a, 0) + 1
+    for a in program.outputs:
+        if not isinstance(a, Literal):
+            uses[a] = uses.get(a, 0) + 1
     for eqn in program.eqns:
         inputs = tuple(a if isinstance(a, Literal) else subst.get(a, a) for a in eqn.inputs)
+        if eqn.prim.name == "transpose":
+            swapped = _swapped_contraction(eqn, inputs, defs, uses)
+            if swapped is not None:
+                defs[eqn.outputs[0]] = swapped
+                eqns.append(swapped)  # the contraction it replaces is left to dead-code elimination
+                continue
         if len(eqn.outputs) == 1:
             out = eqn.outputs[0]
             new = _replacement(eqn, inputs, constants, defs)

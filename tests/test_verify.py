@@ -148,3 +148,28 @@ def test_dce_removes_dead_equations_and_constants():
     kept = eqn(registry["sort"], [a, i], [s1, s2], dimension=0, is_stable=True, num_keys=1)
     assert dce.run(Program((a, i), (kept,), (s2,))).eqns == (kept,)
     assert dce.run(Program((a,), eqns, (a,))).eqns == ()
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_simplify_swaps_a_transposed_contraction(batched):
+    """vmap(dot(matrix, x)) stages transpose(dot_general(matrix, xs)); simplify makes it one
+    dot_general with the operands swapped, and the numbers stay those of the transpose."""
+    rng = np.random.default_rng(0)
+    mat = rng.standard_normal((2, 5, 3) if batched else (5, 3)).astype(np.float32)
+    xs = rng.standard_normal((2, 4, 3) if batched else (4, 3)).astype(np.float32)
+    dims = (((2,), (2,)), ((0,), (0,))) if batched else (((1,), (1,)), ((), ()))
+    perm = (0, 2, 1) if batched else (1, 0)
+
+    def f(m, x):
+        return kiln.lax.transpose(kiln.lax.dot_general(m, x, dims), perm)
+
+    prims = [e.prim.name for e in kiln.make_ir(f)(mat, xs).eqns]
+    assert prims == ["dot_general"]
+    want = np.einsum("bkc,bnc->bnk" if batched else "kc,nc->nk", mat, xs)
+    np.testing.assert_allclose(np.asarray(kiln.jit(f)(mat, xs)), want, rtol=1e-5, atol=1e-5)
+
+    def used_twice(m, x):
+        d = kiln.lax.dot_general(m, x, dims)
+        return kiln.lax.transpose(d, perm), d  # the contraction is needed as it is: kept
+
+    assert [e.prim.name for e in kiln.make_ir(used_twice)(mat, xs).eqns] == ["dot_general", "transpose"]
