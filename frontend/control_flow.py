@@ -18,9 +18,12 @@ sets `__kiln_cont_N`, reset at the top of each iteration. The statements after o
 a flag run under `if not flag:`. A loop's `else:` runs under `if not brk:` after it. Static
 loops keep Python's meaning exactly: the flags are Python bools and the guards plain `if`s.
 
-A loop containing `return`, and an `if` containing `return` that could not be lifted, keep
-their Python form; the test is wrapped in `__kiln__.static_test` (`static_iter` for a `for`),
-which says clearly, naming the line, when an array value reaches it.
+Early `return`s are rewritten away before this (`frontend/returns.py`): out of `if`s by lifting
+the rest of the function into the `else`, out of loops into a `break` that also sets a flag and
+the returned value. A conversion whose state holds the returned value is told the lines of the
+function's `return`s (`returns=`), for its errors. A `return` that could not be rewritten (one
+inside a `match`) keeps its Python form: the test is wrapped in `__kiln__.static_test`
+(`static_iter` for a `for`), which says clearly, naming the line, when an array value reaches it.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ import libcst as cst
 
 KILN = "__kiln__"  # the name rewritten code calls kiln's operators by (a closure cell)
 # Generated names that are program state (carried through branches and loops like user variables).
-_USER_STATE = ("__kiln_ret", "__kiln_brk_", "__kiln_cont_")
+_USER_STATE = ("__kiln_ret", "__kiln_did_ret", "__kiln_brk_", "__kiln_cont_")
 
 
 def kiln_attr(name: str) -> cst.Attribute:
@@ -183,8 +186,9 @@ def _tuple(exprs) -> cst.BaseExpression:
     return cst.Tuple(elements)
 
 
-def _call(name, *args) -> cst.Call:
-    return cst.Call(kiln_attr(name), [cst.Arg(a) for a in args])
+def _call(name, *args, **kwargs) -> cst.Call:
+    return cst.Call(kiln_attr(name), [cst.Arg(a) for a in args]
+                    + [cst.Arg(v, keyword=cst.Name(k)) for k, v in kwargs.items()])
 
 
 def _def(name: str, params, body_statements, returns) -> cst.FunctionDef:
@@ -238,6 +242,14 @@ class ControlFlowRewriter:
         pos = self.positions.get(node)
         return pos.start.line if pos is not None else 0
 
+    def _returns(self, names) -> dict:
+        """`returns=(lines of the function's returns)` for a statement whose state holds the
+        returned value (its errors name them)."""
+        lines = self.return_lines
+        if not lines or not any(n.startswith(("__kiln_ret", "__kiln_did_ret")) for n in names):
+            return {}
+        return {"returns": _tuple([cst.Integer(str(n)) for n in lines])}
+
     # -- if / elif / else ----------------------------------------------------------------
     def visit_If(self, node):
         # An elif is converted together with its parent, which must see it unconverted.
@@ -264,7 +276,7 @@ class ControlFlowRewriter:
         true_fn = _def(true_name, names, _body(node.body), ret)
         false_fn = _def(false_name, names, _body(orelse.body) if orelse is not None else [], ret)
         call = _call("if_stmt", node.test, cst.Name(true_name), cst.Name(false_name), _load(names),
-                     _names_tuple(names), cst.Integer(str(line)))
+                     _names_tuple(names), cst.Integer(str(line)), **self._returns(names))
         return cst.FlattenSentinel([true_fn, false_fn, _assign(names, call)])
 
     # -- break / continue ----------------------------------------------------------------
@@ -367,7 +379,7 @@ class ControlFlowRewriter:
         cond_fn = _def(cond_name, names, [], test)
         body_fn = _def(body_name, names, body, ret)
         call = _call("while_stmt", cst.Name(cond_name), cst.Name(body_name), _load(names),
-                     _names_tuple(names), cst.Integer(str(line)))
+                     _names_tuple(names), cst.Integer(str(line)), **self._returns(names))
         after = self._loop_else(updated_node, flags, line)
         return cst.FlattenSentinel(before + [cond_fn, body_fn, _assign(names, call)] + after)
 
@@ -397,7 +409,7 @@ class ControlFlowRewriter:
         args = [iterable, cst.Name(body_name), _load(names), _names_tuple(names), cst.Integer(str(line))]
         if flags.brk is not None:
             args.append(cst.SimpleString(repr(flags.brk)))
-        call = _call("for_stmt", *args)
+        call = _call("for_stmt", *args, **self._returns(names))
         after = self._loop_else(updated_node, flags, line)
         return cst.FlattenSentinel(before + [body_fn, _assign(names, call)] + after)
 
@@ -415,95 +427,3 @@ class ControlFlowRewriter:
         if isinstance(updated_node.operator, cst.Not):
             return _call("not_", updated_node.expression)
         return updated_node
-
-
-
-
-# ---------------------------------------------------------------------------- early returns
-# `if t: ...; return a` followed by more code becomes `if t: ...; __kiln_ret = a  else: <rest>`,
-# and the function ends with `return __kiln_ret`: then the `if` has no early exit and can be
-# converted like any other. Statements are moved, not rebuilt, so they keep their positions.
-RET = "__kiln_ret"
-
-
-class _Returns(_ThisScope):
-    def __init__(self):
-        super().__init__()
-        self.found = False
-
-    def visit_Return(self, node):
-        self.found = True
-
-
-def _contains_return(node) -> bool:
-    finder = _Returns()
-    node.visit(finder)
-    return finder.found
-
-
-def _return_of(stmt):
-    if isinstance(stmt, cst.SimpleStatementLine):
-        return next((s for s in stmt.body if isinstance(s, cst.Return)), None)
-    return None
-
-
-def _always_returns(stmts) -> bool:
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if _return_of(last) is not None:
-        return True
-    if isinstance(last, cst.If):
-        return _always_returns(list(last.body.body)) and _always_returns(_else_statements(last))
-    return False
-
-
-def _else_statements(node: cst.If) -> list:
-    if node.orelse is None:
-        return []
-    if isinstance(node.orelse, cst.If):
-        return [node.orelse]
-    return list(node.orelse.body.body)
-
-
-def _lift(stmts):
-    out = []
-    for i, stmt in enumerate(stmts):
-        ret = _return_of(stmt)
-        if ret is not None:
-            value = ret.value if ret.value is not None else cst.Name("None")
-            others = [s for s in stmt.body if s is not ret]
-            out.append(stmt.with_changes(body=others + [cst.Assign([cst.AssignTarget(cst.Name(RET))], value)]))
-            return out  # what follows a return never runs
-        if isinstance(stmt, cst.If) and _contains_return(stmt):
-            rest = stmts[i + 1:]
-            body_stmts = list(stmt.body.body)
-            else_stmts = _else_statements(stmt)
-            body = _lift(body_stmts + ([] if _always_returns(body_stmts) else rest))
-            orelse = _lift(else_stmts + ([] if _always_returns(else_stmts) else rest))
-            if body is None or orelse is None:
-                return None
-            new_else = cst.Else(cst.IndentedBlock(orelse)) if orelse else None
-            out.append(stmt.with_changes(body=stmt.body.with_changes(body=body), orelse=new_else))
-            return out
-        if _contains_return(stmt):
-            return None  # a return inside a loop, with or try: left to static_test
-        out.append(stmt)
-    return out
-
-
-def lift_returns(node):
-    """The function with its early returns inside `if`s lifted, or the node unchanged."""
-    if not isinstance(node, cst.FunctionDef) or not isinstance(node.body, cst.IndentedBlock):
-        return node
-    stmts = list(node.body.body)
-    early = any(_contains_return(s) for s in stmts[:-1]) or (
-        stmts and _return_of(stmts[-1]) is None and _contains_return(stmts[-1]))
-    if not early:
-        return node
-    lifted = _lift(stmts)
-    if lifted is None:
-        return node
-    init = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(RET))], cst.Name("None"))])
-    final = cst.SimpleStatementLine([cst.Return(cst.Name(RET))])
-    return node.with_changes(body=node.body.with_changes(body=[init] + lifted + [final]))

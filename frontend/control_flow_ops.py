@@ -7,7 +7,12 @@ variables as the carried state.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from kiln.errors import CompileError
+from kiln.frontend.returns import DID_RET, RET, RETVAL
+from kiln.frontend.returns_ops import not_returnable, returns_differ, start_returned_value, type_of, zeros_maker
+from kiln.ir import ShapedArray
 from kiln.staging import Staged, user_location
 
 
@@ -56,22 +61,24 @@ def static_test(test, what: str):
     if _is_staged(test):
         from kiln.errors import TracerBoolConversionError
         raise TracerBoolConversionError(f"{what} on an array value is not supported yet: kiln can only convert "
-                           "this statement when its condition is known while compiling. Restructure it "
-                           "without an early return (assign the result and return it after the loop), or use "
-                           "kiln.lax.while_loop / kiln.numpy.where", user_location())
+                           "this statement when its condition is known while compiling (its early exit "
+                           "could not be rewritten: a `return` inside a `match`, say). Restructure it (assign "
+                           "the result and return it at the end), or use kiln.lax.cond / kiln.numpy.where",
+                           user_location())
     return test
 
 
 def static_iter(iterable, what: str):
     if _is_staged(iterable) or isinstance(iterable, StagedRange):
-        raise CompileError(f"{what} over an array value is not supported yet: kiln converts such loops "
-                           "only without an early return (assign the result and `break`, then return it "
-                           "after the loop), or use kiln.lax.fori_loop / scan", user_location())
+        raise CompileError(f"{what} over an array value is not supported yet (its `return` could not be "
+                           "rewritten: inside a `match`, say): set a flag, `break`, and return after the loop, "
+                           "or use kiln.lax.fori_loop / scan", user_location())
     return iterable
 
 
 # ---------------------------------------------------------------------------- if
-def if_stmt(test, true_fn, false_fn, values, names, line):
+def if_stmt(test, true_fn, false_fn, values, names, line, returns=()):
+    """`returns`: the lines of the function's `return`s, when the state holds a returned value."""
     if not _is_staged(test):
         return true_fn(*values) if test else false_fn(*values)
     from kiln.lax import cond
@@ -79,11 +86,12 @@ def if_stmt(test, true_fn, false_fn, values, names, line):
     # Only array-like state can flow through a staged branch; the rest must not change.
     outs_true, outs_false = {}, {}
 
-    def branch(fn, record, drop=()):
+    def branch(fn, record, drop=(), fill=None):
         def run():
             outs = fn(*values)
             record.update(zip(names, outs))
-            return tuple(None if n in drop else _carry(o) for n, o in zip(names, outs))
+            return tuple(None if n in drop else fill() if n == RETVAL and fill and isinstance(o, Undefined)
+                         else _carry(o) for n, o in zip(names, outs))
         return run
 
     test = knp.asarray(test)
@@ -97,14 +105,23 @@ def if_stmt(test, true_fn, false_fn, values, names, line):
         # unbound, and is an error only where it is used afterwards.
         one_sided = {n for n in names if isinstance(outs_true.get(n), Undefined) != isinstance(outs_false.get(n), Undefined)}
         if not one_sided:
-            raise _branch_error(names, outs_true, outs_false, line, e) from None
+            raise _branch_error(names, outs_true, outs_false, line, returns, e) from None
+        # The value of a `return` in a loop is read only where that return ran: on the other
+        # side zeros of its type stand in, and it leaves the `if` defined.
+        fill = None
+        if RETVAL in one_sided:
+            one_sided.discard(RETVAL)
+            given = outs_true[RETVAL] if isinstance(outs_false[RETVAL], Undefined) else outs_false[RETVAL]
+            fill = zeros_maker(given, returns, f"the `if` at line {line}")
         outs_true.clear(), outs_false.clear()
         try:
-            results = cond(test, branch(true_fn, outs_true, one_sided), branch(false_fn, outs_false, one_sided))
+            results = cond(test, branch(true_fn, outs_true, one_sided, fill),
+                           branch(false_fn, outs_false, one_sided, fill))
         except TypeError as e2:
-            raise _branch_error(names, outs_true, outs_false, line, e2) from None
+            raise _branch_error(names, outs_true, outs_false, line, returns, e2) from None
         where = f" (it is assigned in only one branch of the `if` at line {line}, whose condition is an array value)"
-        return tuple(Undefined(name, where) if name in one_sided or isinstance(outs_true.get(name), Undefined)
+        return tuple(Undefined(name, where) if name in one_sided
+                     or (isinstance(outs_true.get(name), Undefined) and not (name == RETVAL and fill))
                      else value for name, value in zip(names, results))
     # A variable bound on neither branch stays unbound (it was a None placeholder in the cond).
     return tuple(Undefined(name) if isinstance(outs_true.get(name), Undefined) else value
@@ -117,21 +134,19 @@ def _carry(value):
     return value
 
 
-def _branch_error(names, outs_true, outs_false, line, error):
-    from kiln.primitives import aval_of
+def _branch_error(names, outs_true, outs_false, line, returns, error):
     for name in names:
         a, b = outs_true.get(name), outs_false.get(name)
         if isinstance(a, Undefined) != isinstance(b, Undefined):
             return CompileError(f"variable {name!r} is assigned in only one branch of the `if` at line {line}; "
                                 "when the condition is an array value both branches must define it",
                                 user_location())
-        try:
-            ta, tb = aval_of(a), aval_of(b)
-        except TypeError:
-            continue
-        if ta.shape != tb.shape or ta.dtype != tb.dtype:
+        ta, tb = type_of(a), type_of(b)
+        if ta != tb:
+            if name in (RET, RETVAL):
+                return returns_differ(returns, ta, tb, line)
             return CompileError(f"variable {name!r} leaves the branches of the `if` at line {line} with "
-                                f"different types: {ta.str_short()} and {tb.str_short()}", user_location())
+                                f"different types: {ta} and {tb}", user_location())
     return CompileError(f"the branches of the `if` at line {line} disagree: {error}", user_location())
 
 
@@ -166,11 +181,13 @@ def not_(x):
 
 
 # ---------------------------------------------------------------------------- loops
-def _check_carry(names, values, line, what):
+def _check_carry(names, values, line, what, returns=()):
     for name, value in zip(names, values):
         if isinstance(value, Undefined):
             continue
         if not _array_like(value):
+            if name == RETVAL:
+                raise not_returnable(returns, value, f"the {what} loop at line {line}")
             raise CompileError(f"variable {name!r} changes in the {what} at line {line} whose condition is an "
                                f"array value, but it holds a {type(value).__name__}; only arrays, numbers and "
                                "pytrees of them can be loop state", user_location())
@@ -179,7 +196,6 @@ def _check_carry(names, values, line, what):
 def _array_like(value) -> bool:
     from kiln.runtime.array import Array
     from kiln.runtime.pytree import tree_flatten
-    import numpy as np
     return all(isinstance(leaf, (Staged, Array, bool, int, float, complex, np.ndarray, np.generic))
                for leaf in tree_flatten(value)[0])
 
@@ -187,6 +203,10 @@ def _array_like(value) -> bool:
 def _loop_state(names, values):
     """The carried state: defined variables only (names first bound inside stay loop-local)."""
     keep = [i for i, v in enumerate(values) if not isinstance(v, Undefined)]
+    if RETVAL in names and isinstance(values[names.index(RETVAL)], Undefined):
+        # No `return` of this loop runs on array values (else its value would have a type, see
+        # `start_returned_value`): the flag saying one did stays False, known while compiling.
+        keep = [i for i in keep if names[i] != DID_RET]
     return keep, tuple(values[i] for i in keep)
 
 
@@ -197,7 +217,7 @@ def _merge(values, keep, new):
     return tuple(out)
 
 
-def while_stmt(cond_fn, body_fn, values, names, line):
+def while_stmt(cond_fn, body_fn, values, names, line, returns=()):
     values = tuple(values)
     test = cond_fn(*values)
     while not _is_staged(test):  # a static condition: plain Python, until it depends on arrays
@@ -206,8 +226,9 @@ def while_stmt(cond_fn, body_fn, values, names, line):
         values = tuple(body_fn(*values))
         test = cond_fn(*values)
     from kiln.lax import while_loop
+    values = start_returned_value(names, values, lambda _, vs: body_fn(*vs), returns=returns, line=line)
     keep, state = _loop_state(names, values)
-    _check_carry([names[i] for i in keep], state, line, "`while`")
+    _check_carry([names[i] for i in keep], state, line, "`while`", returns)
 
     def cond(carry):
         return cond_fn(*_merge(values, keep, carry))
@@ -230,8 +251,9 @@ def _as_arrays(state):
 
 
 def _loop_error(names, what, line, error):
+    shown = [n for n in names if not n.startswith("__kiln")] + (["the value it returns"] if RETVAL in names else [])
     return CompileError(f"a variable changes type in the {what} loop at line {line} (loop state: "
-                        f"{', '.join(names)}): {error}", user_location())
+                        f"{', '.join(shown)}): {error}", user_location())
 
 
 class StagedRange:
@@ -251,7 +273,7 @@ def loop_range(*args):
     return StagedRange(start, stop, step)
 
 
-def for_stmt(iterable, body_fn, values, names, line, break_flag=None):
+def for_stmt(iterable, body_fn, values, names, line, break_flag=None, returns=()):
     """`for` over a staged range (fori/while loop), an array (scan) or a Python iterable
     (plain Python, unrolled while compiling). `break_flag` names the variable a `break` sets:
     a static loop stops when it is True; a staged one guards its remaining iterations."""
@@ -259,8 +281,10 @@ def for_stmt(iterable, body_fn, values, names, line, break_flag=None):
     stop = names.index(break_flag) if break_flag is not None else None
     guarded = body_fn if stop is None else _guard_iteration(body_fn, stop, names, line)
     if isinstance(iterable, StagedRange):
+        values = start_returned_value(names, values, lambda i, vs: body_fn(i, *vs),
+                                      ShapedArray((), np.dtype("int32")), returns, line)
         keep, state = _loop_state(names, values)
-        _check_carry([names[i] for i in keep], state, line, "`for`")
+        _check_carry([names[i] for i in keep], state, line, "`for`", returns)
         try:
             if stop is not None and stop in keep:
                 final = _range_with_break(iterable, body_fn, values, keep, state, keep.index(stop))
@@ -276,8 +300,10 @@ def for_stmt(iterable, body_fn, values, names, line, break_flag=None):
         return _merge(values, keep, final)
     if _is_staged(iterable):
         from kiln.lax import scan
+        row = ShapedArray(iterable.aval.shape[1:], iterable.aval.dtype)
+        values = start_returned_value(names, values, lambda item, vs: guarded(item, *vs), row, returns, line)
         keep, state = _loop_state(names, values)
-        _check_carry([names[i] for i in keep], state, line, "`for`")
+        _check_carry([names[i] for i in keep], state, line, "`for`", returns)
 
         def step(carry, row):
             new = guarded(row, *_merge(values, keep, carry))

@@ -22,7 +22,7 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from kiln.frontend.relocate import compile_relocated
-from kiln.frontend.control_flow import lift_returns
+from kiln.frontend.returns import lower_returns
 from kiln.frontend.rewrite import KILN, Rewriter
 from kiln.frontend.source import function_source, no_source_error
 from kiln.frontend.unsupported import check_supported
@@ -101,13 +101,16 @@ def _factory_module(fn, source):
     `__private` names are mangled as Python mangled the original.
     """
     original = source.node
-    lifted = lift_returns(original)  # a new def node: it takes the original's position
-    positions = collections.ChainMap({lifted: source.file.positions[original]}, source.file.positions)
-    rewriter = Rewriter(positions, _local_names(fn, positions))
-    node = lifted.visit(rewriter)
+    # Nodes the rewrite of early returns makes take the positions of the ones they stand for.
+    positions = collections.ChainMap({}, source.file.positions)
+    lowered, return_lines = lower_returns(original, positions)
+    rewriter = Rewriter(positions, _local_names(fn, positions), return_lines)
+    node = lowered.visit(rewriter)
     if isinstance(node, cst.FunctionDef):
         definition = node.with_changes(decorators=[], leading_lines=[])
-    else:  # a lambda becomes an assignment
+    else:  # a lambda becomes an assignment, parenthesized: its body may continue on lines that start
+        # further left than it (`f = jit(lambda x: x +` / `1)`), which only brackets allow
+        node = node.with_changes(lpar=[cst.LeftParen(), *node.lpar], rpar=[*node.rpar, cst.RightParen()])
         definition = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(LAMBDA))], node)])
     if source.class_name is not None:
         definition = cst.ClassDef(cst.Name(source.class_name), cst.IndentedBlock([definition]))

@@ -59,9 +59,17 @@ def _relocate(node, parent_origin, by_range, lines, user_lines):
     if hasattr(node, "lineno") and node.lineno is not None:
         key = _key(node.lineno, _char_col(lines, node.lineno, node.col_offset),
                    node.end_lineno, _char_col(lines, node.end_lineno, node.end_col_offset))
-        origin = by_range.get(key, parent_origin)
+        exact = by_range.get(key)
+        origin = exact if exact is not None else parent_origin
         start, end = origin.start, origin.end
         node.lineno, node.col_offset = start.line, _byte_col(user_lines, start.line, start.column)
-        node.end_lineno, node.end_col_offset = end.line, _byte_col(user_lines, end.line, end.column)
+        if exact is None and end.line != start.line:
+            # Code the rewrite generated for a statement of several lines (`__kiln__.for_stmt(...)`
+            # for a loop) stays on its first line: CPython puts a method call on the line where
+            # its range ends, which would name the loop's last line.
+            first_line = _line(user_lines, start.line).rstrip("\r\n")
+            node.end_lineno, node.end_col_offset = start.line, len(first_line.encode())
+        else:
+            node.end_lineno, node.end_col_offset = end.line, _byte_col(user_lines, end.line, end.column)
     for child in ast.iter_child_nodes(node):
         _relocate(child, origin, by_range, lines, user_lines)

@@ -22,9 +22,11 @@ from kiln.frontend.control_flow import KILN, ControlFlowRewriter, kiln_attr as _
 
 
 class Rewriter(ControlFlowRewriter, cst.CSTTransformer):
-    def __init__(self, positions: dict, local_names=lambda node: None):
+    def __init__(self, positions: dict, local_names=lambda node: None, return_lines=None):
         super().__init__()
         self.positions = positions  # original node -> CodeRange
+        # def node -> the lines of its `return`s (for errors); a stack: one entry per enclosing def
+        self._return_lines, self._def_returns = return_lines or {}, [()]
         # def node -> the names local to it (None: unknown, every name is taken as local)
         self._local_names = local_names
         self._scopes: list = []
@@ -46,10 +48,17 @@ class Rewriter(ControlFlowRewriter, cst.CSTTransformer):
 
     def visit_FunctionDef(self, node) -> None:
         self._scopes.append(self._local_names(node))
+        self._def_returns.append(self._return_lines.get(node, ()))
 
     def leave_FunctionDef(self, original_node, updated_node):
         self._scopes.pop()
+        self._def_returns.pop()
         return updated_node
+
+    @property
+    def return_lines(self) -> tuple:
+        """The lines of the `return`s of the def being rewritten."""
+        return self._def_returns[-1]
 
     def _is_local(self, target: cst.Subscript) -> bool:
         """Whether an indexed write's innermost base is a variable local to this function."""

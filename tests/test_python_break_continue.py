@@ -15,6 +15,8 @@ import pytest
 import kiln
 import kiln.numpy as jnp
 
+from frontend_helpers.check import line_of
+
 
 def while_true_break(x):
     while True:
@@ -301,15 +303,18 @@ def test_vmap_with_a_batched_break_condition():
     np.testing.assert_allclose(grads, [kiln.grad(static_range_under_grad)(F(x)) for x in (0.2, 0.9)], rtol=1e-6)
 
 
-def test_return_inside_an_array_loop_is_a_clear_error_naming_the_line():
-    def early(xs):
-        for v in xs:
-            if v > 1:
-                return v
-        return 0.0
-    with pytest.raises(kiln.CompileError, match="return") as info:
-        kiln.jit(early)(np.ones(3, F))
-    assert "test_python_break_continue.py" in str(info.value)
+def test_an_error_of_a_loop_names_its_first_line():
+    # Code generated for a statement of several lines stays on its first line (CPython would
+    # put a method call on the line where the statement ends).
+    def changes_type(x):
+        total = 0
+        while x > 0:
+            x = x - 1
+            total = jnp.zeros(3)
+        return total
+    with pytest.raises(kiln.CompileError, match="changes type") as info:
+        kiln.jit(changes_type)(F(2.0))
+    assert f"test_python_break_continue.py:{line_of(changes_type, 'while x > 0')}:" in str(info.value)
 
 
 def continue_in_scan(xs):

@@ -216,14 +216,13 @@ def test_loop_state_that_changes_shape_is_an_error():
         kiln.jit(grows)(jnp.ones(2))
 
 
-def test_return_inside_a_loop_on_an_array_condition_is_a_clear_error():
-    # break/continue on array conditions are converted (tests/test_python_break_continue.py);
-    # an early return from inside such a loop is not yet.
+def test_return_inside_a_loop_on_an_array_condition_is_converted():
+    # Like break/continue (tests/test_python_break_continue.py), an early return from inside
+    # such a loop becomes flags in the loop state (tests/test_python_early_return.py).
     def with_return(x):
         while True:
             x = x * 2
             if x > 10:
                 return x
-    with pytest.raises(kiln.CompileError, match="return"):
-        kiln.jit(with_return)(1.0)
+    assert float(kiln.jit(with_return)(1.0)) == 16.0
     assert float(with_return(1.0)) == 16.0  # plain Python is unchanged
