@@ -22,7 +22,8 @@ import functools
 
 import numpy as np
 
-from kiln.driver import abstractify
+from kiln.driver import abstractify, float0_zeros
+from kiln.driver import is_float0 as _is_float0
 from kiln.interpret import inline
 from kiln.ir import ShapedArray
 from kiln.passes import CLEANUP, run_passes
@@ -148,13 +149,9 @@ def _float_mask(staging: Staging) -> list[bool]:
 
 # ---------------------------------------------------------------------------- float0
 # Integer and bool values have float0 (co)tangents, as in JAX: NumPy arrays of dtype float0.
-# float0 is no array dtype of kiln's IR, so a transform compiled through jit (grad) returns a
-# `Float0Zeros` placeholder, a pytree node without leaves that passes through jit unchanged,
-# and `_Compiled` hands the caller the NumPy array.
-
-def float0_zeros(shape) -> np.ndarray:
-    return np.zeros(tuple(shape), float0)
-
+# float0 is no array dtype of kiln's IR, so a transform returns a `Float0Zeros` placeholder, a
+# pytree node without leaves, and `_Compiled` hands the caller the NumPy array. (A user's jit
+# function returning float0 arrays is handled by the driver.)
 
 class Float0Zeros:
     __slots__ = ("shape",)
@@ -172,10 +169,6 @@ register_pytree_node(Float0Zeros, lambda z: ((), z.shape), lambda shape, _: Floa
 def _with_float0(tree):
     return tree_map(lambda x: float0_zeros(x.shape) if isinstance(x, Float0Zeros) else x, tree,
                     is_leaf=lambda x: isinstance(x, Float0Zeros))
-
-
-def _is_float0(x) -> bool:
-    return isinstance(x, (np.ndarray, np.generic)) and x.dtype == float0
 
 
 def _tangent_dtype(aval: ShapedArray) -> np.dtype:
@@ -442,8 +435,10 @@ def _check_tangent(primal: ShapedArray, t) -> None:
 
 
 def _as_tangents(values, avals) -> list:
-    """Output tangents: float0 zeros for integer outputs, arrays of the outputs' types otherwise."""
-    return [_cast_like(v, a) if a.dtype.kind in "fc" else float0_zeros(a.shape) for v, a in zip(values, avals)]
+    """Output tangents: float0 zeros for integer outputs, arrays of the outputs' dtypes otherwise,
+    weakly typed only where the tangent computed is (a strong tangent stays strong, as in JAX)."""
+    return [_cast_like(v, _weakened(a, v)) if a.dtype.kind in "fc" else float0_zeros(a.shape)
+            for v, a in zip(values, avals)]
 
 
 def linearize(fun, *primals):

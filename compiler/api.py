@@ -6,9 +6,10 @@ import os
 
 import numpy as np
 
-from kiln.driver import (Signature, argument_leaves, cache_key, import_epoch, leaf_value, qualname,
-                         stage)
+from kiln.driver import (Signature, argument_leaves, cache_key, import_epoch, is_float0, leaf_value,
+                         qualname, stage)
 from kiln.runtime.array import Array
+from kiln.runtime.dtypes import float0
 from kiln.runtime.config import config
 from kiln.runtime.pytree import tree_structure, tree_unflatten
 from kiln.staging import current_builder, staging_stack
@@ -31,7 +32,7 @@ class Compiled:
 
     def _build_native(self, args):
         make = getattr(self.run, "native_entry", None)
-        if make is None:
+        if make is None or self.spec.float0_outputs or any(map(is_float0, args)):
             return None
         inputs = []
         for a in args:
@@ -49,11 +50,12 @@ class Compiled:
         return None if entry is None else (entry, unflatten)
 
     def __call__(self, leaves, avals):
-        values = self.run(*(leaf_value(leaf, aval) for leaf, aval in zip(leaves, avals)))
+        # float0 arguments are no program inputs (see kiln.driver).
+        values = self.run(*(leaf_value(leaf, aval) for leaf, aval in zip(leaves, avals) if aval.dtype != float0))
         outs = [Array(v if v.dtype == a.dtype and v.shape == a.shape else v.astype(a.dtype).reshape(a.shape),
                       a.weak_type)
                 for v, a in zip(map(_fresh, values), self.spec.out_avals)]
-        return tree_unflatten(self.spec.out_tree, outs)
+        return tree_unflatten(self.spec.out_tree, self.spec.outputs(outs))
 
 
 def _fast_key(args):

@@ -93,6 +93,8 @@ def abstractify(leaf) -> ShapedArray:
     """The aval of a dynamic argument leaf; TypeError saying what it is otherwise."""
     if isinstance(leaf, Array):
         return leaf.aval
+    if is_float0(leaf):
+        return ShapedArray(tuple(np.shape(leaf)), dtypes.float0)
     if isinstance(leaf, (bool, int, float, complex, np.ndarray, np.generic)):
         if isinstance(leaf, (np.ndarray, np.generic)) and leaf.dtype.kind not in "biufc":
             raise TypeError(f"is a NumPy array of dtype {leaf.dtype}, which kiln cannot compile; "
@@ -125,6 +127,19 @@ def _argument_name(dynamic, leaf) -> str:
     return "an argument"
 
 
+# ---------------------------------------------------------------------------- float0
+# float0 (the (co)tangent type of integer and bool values, see kiln.ad) is no dtype of the IR:
+# it has one value, so a float0 argument is no program input (the function sees the NumPy
+# zeros while staging) and a float0 result no program output (the caller gets new zeros).
+
+def is_float0(x) -> bool:
+    return isinstance(x, (np.ndarray, np.generic)) and x.dtype == dtypes.float0
+
+
+def float0_zeros(shape) -> np.ndarray:
+    return np.zeros(tuple(shape), dtypes.float0)
+
+
 def leaf_value(leaf, aval: ShapedArray) -> np.ndarray:
     if isinstance(leaf, Array):
         return leaf._value
@@ -152,10 +167,20 @@ class Specialisation:
     program: Program
     in_tree: PyTreeDef
     out_tree: PyTreeDef
-    out_avals: tuple[ShapedArray, ...]
+    out_avals: tuple[ShapedArray, ...]  # of the program's outputs
     sources: tuple = ()  # ((file name, stamp), ...) of the functions converted to stage it
     # the import epoch at which the stamps last matched
     checked: list = field(default_factory=lambda: [import_epoch.value], compare=False)
+    # Per output leaf, None for the next program output or the shape of a float0 result;
+    # empty when every leaf is a program output.
+    float0_outputs: tuple = ()
+
+    def outputs(self, values) -> list:
+        """The output leaves, from the program's output values."""
+        if not self.float0_outputs:
+            return list(values)
+        values = iter(values)
+        return [next(values) if shape is None else float0_zeros(shape) for shape in self.float0_outputs]
 
     def sources_unchanged(self) -> bool:
         epoch = import_epoch.value
@@ -186,7 +211,7 @@ def stage(fn, bound, dynamic_tree: PyTreeDef, avals, static, name: str) -> Speci
     from kiln.passes.verify import verify
     with recording_files() as files, Builder(name) as builder:
         converted = staging_target(fn)
-        staged = [builder.new_input(a) for a in avals]
+        staged = [float0_zeros(a.shape) if a.dtype == dtypes.float0 else builder.new_input(a) for a in avals]
         dynamic = tree_unflatten(dynamic_tree, staged)
         if bound is None:
             args, kwargs = dynamic
@@ -200,7 +225,9 @@ def stage(fn, bound, dynamic_tree: PyTreeDef, avals, static, name: str) -> Speci
             if not isinstance(leaf, _OUTPUT_TYPES):
                 raise TypeError(f"{qualname(fn)} returned a {type(leaf).__name__} ({leaf!r:.60}); "
                                 "compiled functions return arrays, numbers and pytrees of them")
-        program = builder.build(out_leaves)
+        program = builder.build([leaf for leaf in out_leaves if not is_float0(leaf)])
+        float0_outputs = tuple(tuple(np.shape(leaf)) if is_float0(leaf) else None for leaf in out_leaves) \
+            if any(map(is_float0, out_leaves)) else ()
     if builder.captures:
         raise CompileError(f"{qualname(fn)} uses array values of an enclosing staged function; "
                            "this is only possible when it is called inside it")
@@ -209,7 +236,7 @@ def stage(fn, bound, dynamic_tree: PyTreeDef, avals, static, name: str) -> Speci
     check_sizes(program)
     out_avals = tuple(a.aval for a in program.outputs)
     sources = tuple((f, _stamp(f)) for f in sorted(files))
-    return Specialisation(program, dynamic_tree, out_tree, out_avals, sources)
+    return Specialisation(program, dynamic_tree, out_tree, out_avals, sources, float0_outputs=float0_outputs)
 
 
 def _physical_memory() -> int | None:
@@ -250,4 +277,4 @@ def cache_key(treedef, avals, static):
 
 
 __all__ = ["Signature", "Specialisation", "abstractify", "argument_leaves", "cache_key",
-           "check_sizes", "leaf_value", "qualname", "stage"]
+           "check_sizes", "float0_zeros", "is_float0", "leaf_value", "qualname", "stage"]

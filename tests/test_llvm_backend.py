@@ -280,13 +280,15 @@ SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 1e-38, 88
 
 
 @pytest.mark.parametrize("name,fn,ref,domain,max_ulp", [
-    ("exp", knp.exp, np.exp, lambda: RNG.uniform(-110, 90, 200_000), 1.0),
+    # exp, log and log1p are XLA's own sequences (JAX's bits), as accurate as XLA's: exp within
+    # 1 ulp but for x > 88.38, where XLA's clamp of n to 127 costs up to 6 ulp
+    ("exp", knp.exp, np.exp, lambda: RNG.uniform(-110, 90, 200_000), 6.0),
     ("log", knp.log, np.log, lambda: np.abs(RNG.integers(0, 2**32, 200_000, dtype=np.uint64)
-                                            .astype(np.uint32).view(np.float32)), 1.0),
+                                            .astype(np.uint32).view(np.float32)), 1.1),
     ("tanh", knp.tanh, np.tanh, lambda: np.concatenate([RNG.uniform(-10, 10, 200_000),
                                                         RNG.uniform(-1e-3, 1e-3, 10_000)]), 8.0),
     ("log1p", knp.log1p, np.log1p, lambda: np.concatenate([RNG.uniform(-1, 4, 100_000),
-                                                           np.exp(RNG.uniform(-80, 80, 100_000))]), 1.0),
+                                                           np.exp(RNG.uniform(-80, 80, 100_000))]), 2.5),
     # sin/cos: polynomials for |x| <= 4096; one larger element sends the kernel to libm
     ("sin", knp.sin, np.sin, lambda: RNG.uniform(-4096, 4096, 200_000), 1.0),
     ("cos", knp.cos, np.cos, lambda: RNG.uniform(-50, 50, 200_000), 1.0),
@@ -299,6 +301,8 @@ def test_float32_transcendentals_accuracy(name, fn, ref, domain, max_ulp):
     err = _ulp_error(got, want)
     assert err.max() <= max_ulp, f"{name}: {err.max()} ulp at x={x[np.argmax(err)]}"
     assert np.array_equal(np.isnan(got), np.isnan(want))
+    if name in ("exp", "log", "log1p"):  # the reference's bits, which are XLA's
+        assert_same(got, np.asarray(fn(x)))
 
 
 def test_float64_log1p_accuracy():
@@ -356,11 +360,11 @@ def test_object_code_is_relocatable_machine_code():
     assert len(code) > 100
 
 
-def test_unsupported_operation_names_the_primitive_and_line():
+def test_unsupported_operation_names_the_primitive_and_line(monkeypatch):
+    from kiln.backends.llvm import plan
+    monkeypatch.setattr(plan, "SUPPORTED", plan.SUPPORTED - {"lgamma"})  # every primitive lowers
     with pytest.raises(UnsupportedError, match=r"`lgamma` \(staged at .*test_llvm_backend.py:\d+"):
         kiln.jit(lambda x: lax.lgamma(x), backend="llvm")(np.ones(3, np.float32))
-    with pytest.raises(UnsupportedError, match="complex64"):
-        kiln.jit(lambda x: x * 1j, backend="llvm")(np.ones(3, np.float32))
 
 
 def test_outputs_that_are_inputs_literals_or_repeated():

@@ -11,6 +11,7 @@ import scipy.special as sp
 
 from kiln.ir import ShapedArray
 from kiln.primitives import aval_of, bind, impl_rules, jvp_rules, primitive, shape_rules, transpose_rules
+from kiln.lax import xla_math
 from kiln.runtime import dtypes
 
 # Which dtypes each family accepts.
@@ -126,6 +127,15 @@ def _wide(np_fn):
     return fn
 
 
+def _xla_f32(fn32, other):
+    """float32 by XLA:CPU's own algorithm (`kiln.lax.xla_math`: JAX's bits), other dtypes by `other`."""
+    def fn(x, *rest):
+        if x.dtype == np.float32:
+            return fn32(x, *rest)
+        return other(x, *rest)
+    return fn
+
+
 def _real_dtype(dtype):
     return np.finfo(dtype).dtype if np.dtype(dtype).kind == "c" else dtype
 
@@ -139,7 +149,11 @@ def _round_half_even(x):
 
 
 def _round_away(x):
-    return np.trunc(x + np.copysign(np.asarray(0.5, x.dtype), x)) if x.dtype.kind == "f" else x
+    if x.dtype.kind != "f":
+        return x
+    t = np.trunc(x)  # x - t is exact, where x + 0.5 rounds (0.49999997 + 0.5 == 1 in float32)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(x - t) >= 0.5, t + np.sign(x), t).astype(x.dtype)
 
 
 def _rsqrt(x):
@@ -163,10 +177,10 @@ ceil_p = _unary("ceil", np.ceil, _REAL_FLOAT)
 round_even_p = _unary("round", _round_half_even, _REAL_FLOAT)
 round_away_p = _unary("round_away_from_zero", _round_away, _REAL_FLOAT)
 is_finite_p = _unary("is_finite", np.isfinite, _REAL_FLOAT, out_dtype=lambda d: np.bool_)
-exp_p = _unary("exp", _wide(np.exp), _FLOAT)
+exp_p = _unary("exp", _xla_f32(xla_math.exp32, _wide(np.exp)), _FLOAT)
 exp2_p = _unary("exp2", _wide(np.exp2), _FLOAT)
-log_p = _unary("log", _wide(np.log), _FLOAT)
-log1p_p = _unary("log1p", _wide(np.log1p), _FLOAT)
+log_p = _unary("log", _xla_f32(xla_math.log32, _wide(np.log)), _FLOAT)
+log1p_p = _unary("log1p", _xla_f32(xla_math.log1p32, _wide(np.log1p)), _FLOAT)
 expm1_p = _unary("expm1", _wide(np.expm1), _FLOAT)
 tanh_p = _unary("tanh", _wide(np.tanh), _FLOAT)
 logistic_p = _unary("logistic", _wide(_logistic), _FLOAT)
@@ -182,7 +196,7 @@ asinh_p = _unary("asinh", _wide(np.arcsinh), _FLOAT)
 acosh_p = _unary("acosh", _wide(np.arccosh), _FLOAT)
 atanh_p = _unary("atanh", _wide(np.arctanh), _FLOAT)
 sqrt_p = _unary("sqrt", np.sqrt, _FLOAT)
-rsqrt_p = _unary("rsqrt", _wide(_rsqrt), _FLOAT)
+rsqrt_p = _unary("rsqrt", _xla_f32(xla_math.rsqrt32, _wide(_rsqrt)), _FLOAT)
 cbrt_p = _unary("cbrt", _wide(np.cbrt), _REAL_FLOAT)
 abs_p = _unary("abs", np.abs, _NUMBER, out_dtype=_real_dtype)
 erf_p = _unary("erf", _typed(sp.erf), _REAL_FLOAT)
@@ -361,7 +375,7 @@ sub_p = _binary("sub", np.subtract, _NUMBER)
 mul_p = _binary("mul", np.multiply, _NUMBER)
 div_p = _binary("div", _div, _NUMBER)
 rem_p = _binary("rem", _rem, _REAL)
-pow_p = _binary("pow", _wide(_pow), _FLOAT)
+pow_p = _binary("pow", _xla_f32(xla_math.pow32, _wide(_pow)), _FLOAT)
 max_p = _binary("max", np.maximum, _ANY)
 min_p = _binary("min", np.minimum, _ANY)
 atan2_p = _binary("atan2", _wide(np.arctan2), _REAL_FLOAT)
@@ -484,16 +498,34 @@ def _min_weights(x, y, out):
     return _balanced(x, y, bind(lt_p, x, y)), _balanced(y, x, bind(lt_p, y, x))
 
 
-def _pow_weights(x, y, out):
+def _pow_jvp(primals, tangents):
     # d/dx x**y = y * x**(y-1), taken as 0 where y == 0 (not 0 * inf at x == 0, as JAX);
     # d/dy = log(x) * x**y, taken as 0 where x == 0.
-    y_zero = bind(eq_p, y, _c(y, 0))
-    safe_y = bind(select_n_p, y_zero, y, _c(y, 1))
-    dx = bind(select_n_p, y_zero, _mul(safe_y, bind(pow_p, x, bind(sub_p, safe_y, _c(y, 1)))), _c(x, 0))
-    safe_x = bind(select_n_p, bind(eq_p, x, _c(x, 0)), x, _c(x, 1))
-    dy = bind(select_n_p, bind(eq_p, x, _c(x, 0)), _mul(bind(log_p, safe_x), out), _c(x, 0))
-    # JAX converts both to the operands' dtype, which makes them strongly typed.
-    return [bind(convert_element_type_p, w, new_dtype=aval_of(w).dtype, weak_type=False) for w in (dx, dy)]
+    # The weak types follow JAX's rule: dx is computed from strongly typed copies of x and y,
+    # and the y term is made strong after its product with the tangent. So the tangent is
+    # strongly typed and the cotangent of a weakly typed operand weak again (the transpose of a
+    # conversion restores the operand's weak type): grad(grad(lambda x: x ** 2.5))(2.0) is weak.
+    x, y = primals
+    tx, ty = tangents
+    out = bind(pow_p, x, y)
+    shape = _out_shape(x, y)
+    terms = []
+    if tx is not None:
+        xs, ys = (_strong(v) for v in (x, y))
+        y_zero = bind(eq_p, ys, _c(ys, 0))
+        safe_y = bind(select_n_p, y_zero, ys, _c(ys, 1))
+        dx = bind(select_n_p, y_zero, _mul(safe_y, bind(pow_p, xs, bind(sub_p, safe_y, _c(ys, 1)))), _c(xs, 0))
+        terms.append(_bcast(_mul(tx, dx), shape))
+    if ty is not None:
+        x_zero = bind(eq_p, x, _c(x, 0))
+        safe_x = bind(select_n_p, x_zero, x, _c(x, 1))
+        dy = bind(select_n_p, x_zero, _mul(bind(log_p, safe_x), out), _c(x, 0))
+        terms.append(_bcast(_strong(_mul(ty, dy)), shape))
+    return [out], [terms[0] if len(terms) == 1 else bind(add_p, *terms)]
+
+
+def _strong(x):
+    return bind(convert_element_type_p, x, new_dtype=aval_of(x).dtype, weak_type=False)
 
 
 def _atan2_weights(x, y, out):
@@ -553,7 +585,7 @@ jvp_rules[mul_p] = _product_jvp
 jvp_rules[div_p] = _div_jvp
 jvp_rules[max_p] = _weighted_jvp(max_p, _max_weights)
 jvp_rules[min_p] = _weighted_jvp(min_p, _min_weights)
-jvp_rules[pow_p] = _weighted_jvp(pow_p, _pow_weights)
+jvp_rules[pow_p] = _pow_jvp
 jvp_rules[atan2_p] = _weighted_jvp(atan2_p, _atan2_weights)
 jvp_rules[rem_p] = _weighted_jvp(rem_p, _rem_weights)
 transpose_rules[add_p] = _add_transpose

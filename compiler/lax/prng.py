@@ -110,8 +110,10 @@ def threefry2x32(k0, k1, x0, x1):
 # random.normal and random.truncated_normal map uniforms through erf_inv. To draw the values
 # JAX draws, this is XLA's float32 algorithm (Giles, "Approximating the erfinv function",
 # GPU Computing Gems 2010): a degree-8 polynomial in w = -log1p(-x*x), evaluated, as XLA's CPU
-# compiler does, with fused multiply-adds (emulated exactly in float64: a product of two
-# float32 values is exact there). float64 (and other dtypes) use SciPy's erfinv.
+# compiler does, with fused multiply-adds (LLVM fuses a multiply into an add only where the
+# product has no other use), and XLA's own log1p (`kiln.lax.xla_math`).
+# float64 (and other dtypes) use SciPy's erfinv.
+from kiln.lax import xla_math  # noqa: E402
 from kiln.primitives import aval_of as _aval_of  # noqa: E402
 
 random_erf_inv_p = primitive("random_erf_inv")
@@ -122,8 +124,7 @@ _W_LARGE = np.array([-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342
                      -0.0076224613, 0.00943887047, 1.00167406, 2.83297682], np.float32)
 
 
-def _fma32(a, b, c):
-    return (a.astype(np.float64) * b + c).astype(np.float32)
+_fma32 = xla_math.fma32
 
 
 def erf_inv_numpy(x):
@@ -132,7 +133,8 @@ def erf_inv_numpy(x):
         import scipy.special as sp
         return np.asarray(sp.erfinv(x)).astype(x.dtype)
     with np.errstate(all="ignore"):
-        w = -np.log1p(-(x * x).astype(np.float64)).astype(np.float32)
+        # -(x * x) has several uses, so LLVM does not fuse it into log1p's 1 + (-(x * x))
+        w = -xla_math.log1p32(-(x * x))
         small = w < np.float32(5)
         w = np.where(small, w - np.float32(2.5), np.sqrt(w) - np.float32(3)).astype(np.float32)
         p = np.where(small, _W_SMALL[0], _W_LARGE[0]).astype(np.float32)

@@ -41,15 +41,17 @@ def _min(x, axis):
     return np.min(x, axis=axis, initial=highest_value(x.dtype)) if x.size == 0 else np.min(x, axis=axis)
 
 
+# The identities of max and min. Complex values are ordered lexicographically (real part, then
+# imaginary part), as by NumPy and JAX, so -inf+0j and inf+0j are their identities (JAX's).
 def lowest_value(dtype):
-    if dtype.kind == "f":
-        return -np.inf
+    if dtype.kind in "fc":
+        return np.asarray(-np.inf, dtype)[()]
     return False if dtype == np.bool_ else np.iinfo(dtype).min
 
 
 def highest_value(dtype):
-    if dtype.kind == "f":
-        return np.inf
+    if dtype.kind in "fc":
+        return np.asarray(np.inf, dtype)[()]
     return True if dtype == np.bool_ else np.iinfo(dtype).max
 
 

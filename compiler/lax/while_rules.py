@@ -11,6 +11,12 @@ the data:
   Partial evaluation needs no residuals from inside an iteration: N and the initial carry.
 - Transposing a tangent loop (`while_transpose.py`) walks the iterations N-1..0 with
   bounded-memory checkpointing.
+- N is counted in the widest integer there is: int64 with x64 on (2**63 - 1 trips, centuries
+  of compute, cannot overflow in practice). With x64 off it is an int32, which a loop of 2**31
+  trips would overflow: the count saturates at -1, "too many to count" (`count_trip`), and the
+  derivatives of such a loop are NaN (`overflow_poison`), never those of a wrapped count.
+  (Compiled code cannot raise at run time; NaN is how a kiln or JAX program reports a value it
+  could not compute. Turn x64 on to differentiate loops that long.)
 - A batched predicate runs the loop until every lane is done; lanes that are done keep their
   carry.
 """
@@ -22,11 +28,37 @@ from kiln.interpret import inline
 from kiln.ir import Program, ShapedArray
 from kiln.lax.subprograms import as_callable, carry_flags, check_same, front_all, stage_body, with_inputs
 from kiln.primitives import aval_of, bind, impl_rules, jvp_rules, primitive, shape_rules, transpose_rules, vmap_rules
+from kiln.runtime.config import config
 from kiln.staging import Builder
 
 while_p = primitive("while", multiple_results=True)
 
-COUNTER = ShapedArray((), np.dtype(np.int32), False)
+INT32_MAX = np.iinfo(np.int32).max
+
+
+def counter_aval() -> ShapedArray:
+    """The trip counter of a differentiated loop: the widest integer (see the module docstring)."""
+    return ShapedArray((), np.dtype(np.int64 if config.x64_enabled else np.int32), False)
+
+
+def count_trip(n):
+    """n + 1 for a trip counter; an int32 counter saturates at -1 instead of overflowing."""
+    if aval_of(n).dtype == np.int64:
+        return n + np.int64(1)
+    import kiln.numpy as knp
+    overflowed = (n < np.int32(0)) | (n == np.int32(INT32_MAX))
+    # minimum(): n + 1 is never computed at the top, not even in the branch where() drops.
+    return knp.where(overflowed, np.int32(-1), knp.minimum(n, np.int32(INT32_MAX - 1)) + np.int32(1))
+
+
+def overflow_poison(trips):
+    """1, or NaN where the int32 count `trips` overflowed: derivatives times it are NaN there.
+    None for an int64 count, which does not overflow."""
+    if aval_of(trips).dtype == np.int64:
+        return None
+    import kiln.numpy as knp
+    # Python floats are weakly typed: the product keeps the dtype and weak type of `like`.
+    return knp.where(trips < np.int32(0), float("nan"), 1.0)
 
 
 def _while_shape(*operands, cond, body, n_cond_extras, n_body_extras, tangent_mask=None):
@@ -50,33 +82,34 @@ def _while_impl(*operands, cond, body, n_cond_extras, n_body_extras, tangent_mas
 
 # ---------------------------------------------------------------------------- jvp
 
-def counting_loop(cond: Program, body: Program):
-    """(cond, body) of the same loop with a trip counter as its last carry."""
+def counting_loop(cond: Program, body: Program, counter: ShapedArray):
+    """(cond, body) of the same loop with a trip counter of aval `counter` as its last carry."""
     with Builder("body") as b:
         ins = [b.new_input(v.aval) for v in body.inputs]
-        n = b.new_input(COUNTER)
-        outs = inline(body, ins) + [n + np.int32(1)]
+        n = b.new_input(counter)
+        outs = inline(body, ins) + [count_trip(n)]
     counted = b.build(outs)
-    return with_inputs(cond, after=[COUNTER]), counted
+    return with_inputs(cond, after=[counter]), counted
 
 
-def tangent_loop(jp: Program, n_be: int, n_c: int, extra_flags, flags):
+def tangent_loop(jp: Program, n_be: int, n_c: int, extra_flags, flags, counter: ShapedArray):
     """(cond, body) of the tangent loop of `jp`, the jvp of a body (inputs: body extras, carry,
-    extra tangents, carry tangents; outputs: carry, every carry's tangent)."""
+    extra tangents, carry tangents; outputs: carry, every carry's tangent), counting its trips
+    in `counter`'s dtype."""
     n_et, n_ct = sum(extra_flags), sum(flags)
     ins = list(jp.inputs)
     be, c = ins[:n_be], ins[n_be:n_be + n_c]
     et, ct = ins[n_be + n_c:n_be + n_c + n_et], ins[n_be + n_c + n_et:]
     with Builder("body") as b:
         be_in, et_in = [b.new_input(v.aval) for v in be], [b.new_input(v.aval) for v in et]
-        i = b.new_input(COUNTER)
+        i = b.new_input(counter)
         c_in, ct_in = [b.new_input(v.aval) for v in c], [b.new_input(v.aval) for v in ct]
         outs = inline(jp, be_in + c_in + et_in + ct_in)
         new_ct = [o for o, f in zip(outs[n_c:], flags) if f]
-        result = [i + np.int32(1)] + outs[:n_c] + new_ct
+        result = [i + counter.dtype.type(1)] + outs[:n_c] + new_ct  # i < N: no overflow
     t_body = b.build(result)
     with Builder("cond") as b:
-        n, i = b.new_input(COUNTER), b.new_input(COUNTER)
+        n, i = b.new_input(counter), b.new_input(counter)
         for v in c + ct:
             b.new_input(v.aval)
         t_cond = b.build([i < n])
@@ -95,16 +128,22 @@ def _while_jvp(primals, tangents, *, cond, body, n_cond_extras, n_body_extras, t
         return bind(while_p, *primals, cond=cond, body=body, **params), [None] * len(carry)
     # The primal loop also counts its trips: the tangent loop runs that many, and reverse mode
     # needs the count (a residual).
-    c_cond, c_body = counting_loop(cond, body)
-    *outs, trips = bind(while_p, *primals, np.int32(0), cond=c_cond, body=c_body, **params)
+    counter = counter_aval()
+    zero = counter.dtype.type(0)
+    c_cond, c_body = counting_loop(cond, body, counter)
+    *outs, trips = bind(while_p, *primals, zero, cond=c_cond, body=c_body, **params)
     jp = jvp_program(body, extra_flags + flags)
-    t_cond, t_body, mask = tangent_loop(jp, n_body_extras, len(carry), extra_flags, flags)
+    t_cond, t_body, mask = tangent_loop(jp, n_body_extras, len(carry), extra_flags, flags, counter)
     extra_ts = [t for t in tangents[n_cond_extras:n_extras] if t is not None]
     carry_ts = [instantiate(t, aval_of(x)) for t, x, f in zip(tangents[n_extras:], carry, flags) if f]
-    t_outs = bind(while_p, trips, *primals[n_cond_extras:n_extras], *extra_ts, np.int32(0), *carry, *carry_ts,
+    t_outs = bind(while_p, trips, *primals[n_cond_extras:n_extras], *extra_ts, zero, *carry, *carry_ts,
                   cond=t_cond, body=t_body, n_cond_extras=1, n_body_extras=n_body_extras + len(extra_ts),
                   tangent_mask=mask)
-    t_iter = iter(t_outs[1 + len(carry):])
+    t_outs = t_outs[1 + len(carry):]
+    poison = overflow_poison(trips)
+    if poison is not None:  # linear in the tangents: reverse mode transposes it
+        t_outs = [t * poison for t in t_outs]
+    t_iter = iter(t_outs)
     return outs, [next(t_iter) if f else None for f in flags]
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from kiln.interpret import inline
 from kiln.ir import Program
 from kiln.lax.subprograms import backward_program, dce, primal_part
+from kiln.lax.while_rules import overflow_poison
 from kiln.primitives import aval_of
 
 BUDGET_BYTES = 32 * 2 ** 20  # per buffer of saved carries (two are live)
@@ -72,6 +73,9 @@ def transpose_tangent_loop(cts, *operands, cond, body, n_cond_extras, n_body_ext
     ct = [instantiate(c, v.aval) for c, v in zip(_split(cts, mask[nbe:])[1], o_tc)]
     acc = [zeros(v.aval) for v in b_et]
     ct, acc = reverse_walk(step, back, list(pc0), trips, ct, acc)
+    poison = overflow_poison(trips)
+    if poison is not None:  # an int32 count that overflowed walked no iteration: NaN, not wrong
+        ct, acc = [c * poison for c in ct], [a * poison for a in acc]
     acc_it, ct_it = iter(acc), iter(ct)
     results = [None]
     results += [next(acc_it) if f else None for f in mask[:nbe]]
@@ -84,12 +88,18 @@ def reverse_walk(step, back, pc0, trips, ct, acc):
 
     `back(pc, ct) -> (acc increments, new ct)`. Returns the final (ct, acc)."""
     import kiln.numpy as knp
+    from kiln import lax
     from kiln.lax.control_flow import while_loop
     avals = [aval_of(x) for x in pc0]
     cap = capacity(avals)
-    zero = np.int32(0)
-    stride = knp.maximum((trips + np.int32(cap - 1)) // np.int32(cap), np.int32(1))
-    n_seg = (trips + stride - np.int32(1)) // stride
+    count = aval_of(trips).dtype.type  # the counter's dtype, int32 or int64
+    zero, one = count(0), count(1)
+
+    def ceil_div(a, b):  # for a >= 0, b > 0, without forming a + b - 1 (which could overflow)
+        return knp.where(a > zero, lax.div(a - one, b) + one, zero)
+
+    stride = knp.maximum(ceil_div(trips, count(cap)), one)
+    n_seg = ceil_div(trips, stride)
 
     def run(pc, n):
         return while_loop(lambda s: s[0] < n, lambda s: (s[0] + 1, step(s[1])), (zero, pc))[1]

@@ -19,10 +19,17 @@ index of each new key the same way, and `fold_in(key, d)` encrypts the counter p
 Floating-point values
 ---------------------
 Integers (bits, randint, permutation, choice, categorical indices, keys) are bit-identical to
-JAX. Uniform floats are exact. `normal` is exact in float32 (XLA's erf_inv algorithm is
-reproduced), except where XLA's CPU log1p is not correctly rounded; samplers built on
-log/log1p/erf (exponential, gumbel, laplace, logistic, truncated_normal) compute those
-functions correctly rounded, where XLA's CPU approximations may differ in the last place.
+JAX. So are float32 uniform, normal, exponential, gumbel, laplace, logistic, gamma, loggamma,
+beta, chisquare, t, generalized_normal, weibull_min, pareto, rayleigh, wald, triangular and
+lognormal (JAX's default configuration on CPU, parameters passed as JAX's eager API passes
+them): kiln's float32 log, log1p, exp, rsqrt and pow are XLA:CPU's own instruction sequences
+(`kiln.lax.xla_math`; rsqrt uses this CPU's `rsqrtss` estimate, as XLA does), and where XLA
+fuses a multiply into an add, or turns x / b into x * (1 / b) or (x * c) * s into x * (c * s)
+for scalars b, s, these samplers do the same. Not yet identical (a few ulp): truncated_normal
+(XLA's erf), cauchy (tan), maxwell and double_sided_maxwell (the reduction's fusions), f,
+dirichlet and ball; and poisson's rejection sampler for lam >~ 1e3, whose acceptance test
+hinges on the last bits of XLA's lgamma. float64 uses the C library's functions, which are
+not XLA's either. XLA's CPU code flushes subnormals to zero; kiln does not (except gamma).
 
 The modules
 -----------
@@ -36,11 +43,9 @@ The modules
   weibull_min, pareto, rayleigh, wald, triangular, lognormal) and orthogonal (QR through
   `kiln.lax.linalg.qr`).
 
-Where JAX's XLA code fuses a multiply and an add into one fma, or rewrites an expression
-(x / sqrt(y) -> x * rsqrt(y), constants folded), these samplers do the same, so that floors
-and accept/reject decisions see JAX's values; XLA's CPU flushes subnormal results to zero,
-and gamma does too. What remains are the last bits of XLA's log, log1p, pow, lgamma and
-rsqrt (a hardware estimate plus one Newton step, not reproducible across CPUs).
+JAX's values depend on XLA's compilation: a parameter given as a constant inside an outer
+jax.jit is folded at compile time (its 1 / sqrt(d) exactly, not by rsqrt), so JAX itself can
+draw other last bits there than eagerly; kiln follows the eager (traced parameter) form.
 """
 
 from kiln.random.core import *  # noqa: F401,F403

@@ -343,10 +343,13 @@ def _erf_inv(x):
     return bind(random_erf_inv_p, x)
 
 
-def _normal_real(data, shape, dtype):
+def _normal_real(data, shape, dtype, scale=None):
+    """Standard normal variates; times `scale`, a rank-0 value, as XLA forms that product: it
+    multiplies the two scalars first, erf_inv(u) * (scale * sqrt(2))."""
     lo = np.nextafter(np.asarray(-1.0, dtype), np.asarray(0.0, dtype))
     u = _uniform(data, shape, dtype, lo, np.asarray(1.0, dtype))
-    return np.asarray(np.sqrt(2), dtype) * _erf_inv(u)
+    sqrt2 = np.asarray(np.sqrt(2), dtype)
+    return (sqrt2 if scale is None else scale * sqrt2) * _erf_inv(u)
 
 
 def normal(key, shape=(), dtype=None):

@@ -99,7 +99,10 @@ def pareto(key, b, shape=None, dtype=None):
     data, _ = _single(key, "pareto")
     dtype = _float_dtype(dtype, "pareto")
     shape = _shape_from("pareto", shape, b)
-    return lax.exp(_exponential(data, shape, dtype) / _param(b, dtype))
+    b = _param(b, dtype)
+    if aval_of(b).shape == ():  # XLA divides by a broadcast scalar as a product with its reciprocal
+        return lax.exp(_exponential(data, shape, dtype) * (_c(b, 1) / b))
+    return lax.exp(_exponential(data, shape, dtype) / b)
 
 
 def rayleigh(key, scale, shape=None, dtype=None):
@@ -148,7 +151,10 @@ def lognormal(key, sigma=np.float32(1), shape=None, dtype=None):
     data, _ = _single(key, "lognormal")
     dtype = _float_dtype(dtype, "lognormal")
     shape = _shape_from("lognormal", shape, sigma)
-    return lax.exp(_normal_real(data, shape, dtype) * _param(sigma, dtype))
+    sigma = _param(sigma, dtype)
+    if aval_of(sigma).shape == ():
+        return lax.exp(_normal_real(data, shape, dtype, scale=sigma))
+    return lax.exp(_normal_real(data, shape, dtype) * sigma)
 
 
 def orthogonal(key, n, shape=(), dtype=None, m=None):

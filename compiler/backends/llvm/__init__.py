@@ -7,6 +7,8 @@
     sort.py        sort (a stable merge sort of a permutation)
     control.py     cond, while and scan
     lowerings.py   each elementwise primitive on one element
+    complex.py     complex64/complex128 values as {re, im} structs, and their rules
+    complex_math.py  complex arithmetic as NumPy computes it, and the C library's cexp, ...
     mathlib.py     transcendental functions as vectorizable instructions
     blas.py        contractions through SciPy's BLAS
     parallel.py    large loops split across the cores (pthreads)

@@ -1,8 +1,9 @@
 """Contractions through an optimized BLAS: SciPy's `cython_blas` gemm, called through a
 function pointer (as Numba does).
 
-The generated code calls the external symbols `kiln_blas_sgemm` and `kiln_blas_dgemm`, which
-the loader binds to those pointers, so the object code stays relocatable.
+The generated code calls the external symbols `kiln_blas_sgemm`, `_dgemm`, `_cgemm` and
+`_zgemm` (complex: alpha and beta are complex too), which the loader binds to those pointers,
+so the object code stays relocatable.
 
 Row-major C[M,N] = A[M,K] B[K,N] is, read column-major, C^T = B^T A^T: gemm is called with the
 operands swapped. An operand stored with its contracted dimension first ([K,M] or [N,K]) is
@@ -15,9 +16,10 @@ import ctypes
 import numpy as np
 from llvmlite import ir
 
-from kiln.backends.llvm.types import I8, I32, I64, PTR, register_type
+from kiln.backends.llvm.types import I8, I32, I64, PTR, constant, register_type
 
-GEMM = {np.dtype(np.float32): "sgemm", np.dtype(np.float64): "dgemm"}
+GEMM = {np.dtype(np.float32): "sgemm", np.dtype(np.float64): "dgemm",
+        np.dtype(np.complex64): "cgemm", np.dtype(np.complex128): "zgemm"}
 MIN_WORK = 4096  # multiply-adds below which the inlined loops win over a call
 
 
@@ -80,7 +82,7 @@ def _call_gemm(cg, name, dtype, lhs, rhs, out, l_layout, r_layout, batch, m, n, 
 
     def slot(typ, value):
         p = cg.entry_alloca(typ)
-        b.store(ir.Constant(typ, value), p)
+        b.store(value if isinstance(value, ir.Constant) else ir.Constant(typ, value), p)
         return p
 
     # C^T (N x M) = op(rhs') (N x K) . op(lhs') (K x M), all column-major
@@ -88,8 +90,8 @@ def _call_gemm(cg, name, dtype, lhs, rhs, out, l_layout, r_layout, batch, m, n, 
     trans_b = slot(I8, ord(l_layout == "N" and "N" or "T"))
     lda = n if r_layout == "N" else k
     ldb = k if l_layout == "N" else m
-    args_static = [slot(I32, n), slot(I32, m), slot(I32, k), slot(t, 1.0)]
-    lda_p, ldb_p, beta, ldc = slot(I32, lda), slot(I32, ldb), slot(t, 0.0), slot(I32, n)
+    args_static = [slot(I32, n), slot(I32, m), slot(I32, k), slot(t, constant(dtype, 1))]
+    lda_p, ldb_p, beta, ldc = slot(I32, lda), slot(I32, ldb), slot(t, constant(dtype, 0)), slot(I32, n)
     base = {v: cg.ptrs[cg.plan.views.get(v, v)] for v in (lhs, rhs, out)}
 
     def at(v, i, size):

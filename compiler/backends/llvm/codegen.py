@@ -11,7 +11,8 @@ import numpy as np
 from llvmlite import ir
 
 from kiln.backends.llvm.lowerings import scalar_rules
-from kiln.backends.llvm import control, indexing, parallel, reductions, sort
+from kiln.backends.llvm import complex as complex_ops
+from kiln.backends.llvm import control, indexing, linalg, parallel, reductions, sort
 from kiln.backends.llvm.plan import CONTROL, Plan, UnsupportedError
 from kiln.backends.llvm.plan import buffers_read as _reads
 from kiln.backends.llvm.plan import plan as make_plan
@@ -54,7 +55,7 @@ class Codegen:
         elif name == "llvm.abs":
             full, fn_type = f"{name}.{types[0]}", ir.FunctionType(types[0], types)
         else:
-            suffix = {"float": "f32", "double": "f64"}.get(str(types[0]), str(types[0]))
+            suffix = {"half": "f16", "float": "f32", "double": "f64"}.get(str(types[0]), str(types[0]))
             full, fn_type = f"{name}.{suffix}", ir.FunctionType(ret or types[0], types)
         fn = self.module.globals.get(full) or ir.Function(self.module, fn_type, full)
         return self.b.call(fn, args)
@@ -233,11 +234,12 @@ class Codegen:
         if key in self.memo:
             return self.memo[key]
         name = eqn.prim.name
-        if name in scalar_rules:
+        rule = complex_ops.lowering(name, eqn) or scalar_rules.get(name)
+        if rule is not None:
             shape = eqn.outputs[0].aval.shape
             args = [self.value(a, index if a.aval.shape == shape else self._scalar_index(a, eqn))
                     for a in eqn.inputs]
-            out = scalar_rules[name](self, eqn, *args)
+            out = rule(self, eqn, *args)
             out = out if isinstance(out, list) else [out]
         else:
             out = [getattr(self, "map_" + name)(eqn, index)]
@@ -284,6 +286,8 @@ class Codegen:
         t = register_type(dtype)
         if is_float(dtype):
             return self.b.uitofp(i, t)
+        if np.dtype(dtype).kind == "c":
+            return complex_ops.convert(self, i, np.int64, dtype)
         return self.b.trunc(i, t) if t.width < 64 else i
 
     def _i64(self, atom):
@@ -436,6 +440,8 @@ class Codegen:
             return indexing.scatter(self, eqn)
         if name == "sort":
             return sort.emit(self, eqn)
+        if name == "qr":
+            return linalg.qr(self, eqn)
         out = eqn.outputs[0]
         if any(d == 0 for d in out.aval.shape):
             return
@@ -449,7 +455,8 @@ class Codegen:
         def body(index):
             for v, value in zip(eqn.outputs, self.compute(eqn, index)):
                 self.store(v, index, value)
-        if not any(e.prim.name in ("sin", "cos") for e in self.plan.fused_eqns(eqn)):
+        if not any(e.prim.name in ("sin", "cos") and e.outputs[0].aval.dtype.kind == "f"  # (complex: libm)
+                   for e in self.plan.fused_eqns(eqn)):
             self.split_nest(eqn, out.aval.shape, body)
             return
         # An elementwise kernel with sin/cos: the vectorized polynomials first; if an element

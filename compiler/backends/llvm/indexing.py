@@ -93,6 +93,7 @@ def gather(cg, eqn, index):
 def scatter(cg, eqn):
     """The operand copied, then each update combined into its position, in order (so with
     repeated indices the last `set` wins, as in the reference)."""
+    from kiln.backends.llvm import complex as complex_ops
     from kiln.backends.llvm.lowerings import scalar_rules
     x, updates, *indices = eqn.inputs
     out = eqn.outputs[0]
@@ -100,7 +101,7 @@ def scatter(cg, eqn):
     cg.nest(out.aval.shape, lambda i: cg.store(out, i, cg.value(x, i)))
     if x.aval.size == 0 or updates.aval.size == 0:
         return
-    combine = None if mode == "set" else scalar_rules[mode]
+    combine = None if mode == "set" else complex_ops.lowering(mode, eqn) or scalar_rules[mode]
 
     def body(u_index):
         where, valid = positions(cg, eqn.params["spec"], x.aval.shape, indices, u_index, clip=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 
-from kiln.backends.llvm import mathlib
+from kiln.backends.llvm import half, mathlib, special
 from kiln.backends.llvm.plan import UnsupportedError
 from kiln.backends.llvm.types import F64, I1, constant, is_float, is_signed, register_type
 
@@ -24,7 +24,7 @@ scalar_rules: dict = {}
 def rule(*names):
     def register(fn):
         for name in names:
-            scalar_rules[name] = fn
+            scalar_rules[name] = half.through_float32(name, fn)  # float16 as NumPy computes it
         return fn
     return register
 
@@ -229,6 +229,13 @@ def convert(cg, x, src, dst):
     to = register_type(dst)
     if src == dst:
         return x
+    if src.kind == "c" or dst.kind == "c":
+        from kiln.backends.llvm import complex as complex_ops
+        return complex_ops.convert(cg, x, src, dst)
+    if dst == np.float16 and src != np.bool_:
+        return half.to_half(cg, x, src)
+    if src == np.float16 and not is_float(dst) and dst != np.bool_:
+        x, src = b.fpext(x, ir.FloatType()), np.dtype(np.float32)
     if dst == np.bool_:
         return b.fcmp_unordered("!=", x, constant(src, 0)) if is_float(src) \
             else b.icmp_unsigned("!=", x, constant(src, 0))
@@ -269,8 +276,15 @@ def _libm(name):
     return lower
 
 
-for _name in ("cbrt", "erf", "erfc", "asinh", "acosh", "atanh", "nextafter"):
+for _name in ("cbrt", "erf", "erfc", "asinh", "acosh", "atanh"):
     rule(_name)(_libm(_name))
+
+
+@rule("nextafter")
+def _nextafter(cg, eqn, x, y):
+    if _in(eqn) == np.float16:
+        return half.nextafter(cg, x, y)
+    return cg.libm("nextafter", _in(eqn), [x, y])
 
 rule("exp")(lambda cg, eqn, x: mathlib.exp(cg, x))
 rule("log")(lambda cg, eqn, x: mathlib.log(cg, x))
@@ -282,9 +296,7 @@ rule("log1p")(lambda cg, eqn, x: mathlib.log1p(cg, x))
 rule("logistic")(lambda cg, eqn, x: mathlib.logistic(cg, x))
 
 
-@rule("rsqrt")
-def _rsqrt(cg, eqn, x):
-    return cg.b.fdiv(constant(_in(eqn), 1), cg.intrinsic("llvm.sqrt", [x]))
+rule("rsqrt")(lambda cg, eqn, x: mathlib.rsqrt(cg, x))
 
 
 @rule("is_finite")
@@ -320,20 +332,33 @@ _W_LARGE = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00
 
 @rule("random_erf_inv", "erf_inv")
 def _erf_inv(cg, eqn, x):
-    """XLA's float32 erf_inv (Giles), step for step as `kiln.lax.prng.erf_inv_numpy`: the
-    fused multiply-adds in float64, rounded once, as that reference emulates them."""
+    """XLA's float32 erf_inv (Giles), step for step as `kiln.lax.prng.erf_inv_numpy`, with
+    XLA's log1p and the polynomial's fused multiply-adds."""
     b, f32 = cg.b, np.float32
+    if _in(eqn) == np.float64:
+        return special.erf_inv(cg, x)
     if _in(eqn) != f32:
         raise UnsupportedError(f"kiln LLVM backend: {eqn.prim.name} of {_in(eqn).name} has no lowering yet")
-    xx = b.fpext(b.fmul(x, x), F64)
-    w = b.fptrunc(b.fneg(mathlib.log1p64(cg, b.fneg(xx))), x.type)
+    w = b.fneg(mathlib.log1p(cg, b.fneg(b.fmul(x, x))))
     small = b.fcmp_ordered("<", w, constant(f32, 5))
     w = b.select(small, b.fsub(w, constant(f32, 2.5)), b.fsub(cg.intrinsic("llvm.sqrt", [w]), constant(f32, 3)))
-    wide_w = b.fpext(w, F64)
     p = b.select(small, constant(f32, _W_SMALL[0]), constant(f32, _W_LARGE[0]))
     for s, l in zip(_W_SMALL[1:], _W_LARGE[1:]):
         c = b.select(small, constant(f32, s), constant(f32, l))
-        p = b.fptrunc(b.fadd(b.fmul(b.fpext(p, F64), wide_w), b.fpext(c, F64)), x.type)
+        p = cg.intrinsic("llvm.fma", [p, w, c])
     out = b.fmul(p, x)
     edge = b.fcmp_ordered("==", cg.intrinsic("llvm.fabs", [x]), constant(f32, 1))
     return b.select(edge, b.fmul(x, constant(f32, np.finfo(f32).max)), out)
+
+
+def _in_float64(fn):
+    """A float64 function of `special`, float32 computed through it and rounded once."""
+    def lower(cg, eqn, x):
+        if _in(eqn) == np.float64:
+            return fn(cg, x)
+        return cg.b.fptrunc(fn(cg, cg.b.fpext(x, F64)), x.type)
+    return lower
+
+
+rule("lgamma")(_in_float64(special.lgamma))
+rule("digamma")(_in_float64(special.digamma))

@@ -1,8 +1,9 @@
 """Transcendental functions as straight-line LLVM instructions (selects, no calls), so the
 loops that use them vectorize, as XLA:CPU does.
 
-float32 exp and log are Cephes' (range reduction, then a minimax polynomial; within 1 ulp of
-the correctly rounded result), tanh is the rational approximation XLA and Eigen use. float64,
+float32 exp, log, log1p and rsqrt are XLA:CPU's own sequences, fused multiply-adds included,
+exactly as the reference backend computes them (`kiln.lax.xla_math`), so both give JAX's bits;
+tanh is the rational approximation XLA and Eigen use. float64,
 and the functions not written here yet, call the C library (one call per element).
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 from llvmlite import ir
 
 from kiln.backends.llvm.types import I32, constant
+from kiln.lax import xla_math as xm
 
 F32 = np.float32
 
@@ -40,50 +42,66 @@ def _pow2(b, n):
     return b.bitcast(b.shl(b.add(k, ir.Constant(I32, 127)), ir.Constant(I32, 23)), ir.FloatType())
 
 
+def _fma(cg, a, b, c):
+    return cg.intrinsic("llvm.fma", [a, b, c])
+
+
+def _fma_horner(cg, x, coefficients):
+    acc = coefficients[0]
+    for c in coefficients[1:]:
+        acc = _fma(cg, acc, x, c)
+    return acc
+
+
+def _fc(value):
+    """A float32 constant from a NumPy float32 (bit patterns kept)."""
+    return _c(float(value))
+
+
 def exp(cg, x):
+    """float32: XLA's exp, operation for operation as `kiln.lax.xla_math.exp32` (JAX's bits)."""
     if not _is_f32(x):
         return cg.intrinsic("llvm.exp", [x])
     b = cg.b
-    xc = cg.intrinsic("llvm.maximum", [cg.intrinsic("llvm.minimum", [x, _c(88.8)]), _c(-104.0)])
-    n = cg.intrinsic("llvm.roundeven", [b.fmul(xc, _c(1.44269504088896341))])
-    r = b.fsub(b.fsub(xc, b.fmul(n, _c(0.693359375))), b.fmul(n, _c(-2.12194440e-4)))
-    p = _horner(b, r, (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
-                       1.6666665459e-1, 5.0000001201e-1))
-    y = b.fadd(b.fadd(b.fmul(b.fmul(p, r), r), r), _c(1.0))
-    # 2**n in two factors, so results in the subnormal range and up to the largest float are exact
+    xc = cg.intrinsic("llvm.maximum", [cg.intrinsic("llvm.minimum", [x, _fc(xm.EXP_HI)]), _fc(xm.EXP_LO)])
+    n = cg.intrinsic("llvm.floor", [_fma(cg, xc, _fc(xm.LOG2E), _c(0.5))])
+    n = cg.intrinsic("llvm.minimum", [cg.intrinsic("llvm.maximum", [n, _c(-150.0)]), _c(127.0)])
+    r = _fma(cg, _fc(-xm.LN2_HI), n, xc)
+    r = _fma(cg, _fc(-xm.LN2_LO), n, r)
+    p = _fma_horner(cg, r, [_fc(c) for c in xm.EXP_POLY])
+    y = b.fadd(_fma(cg, p, b.fmul(r, r), r), _c(1.0))
+    # 2**n in two factors, so that results in the subnormal range are right
     half = cg.intrinsic("llvm.floor", [b.fmul(n, _c(0.5))])
     y = b.fmul(b.fmul(y, _pow2(b, half)), _pow2(b, b.fsub(n, half)))
-    y = b.select(b.fcmp_ordered(">", x, _c(88.72283935546875)), _c(np.inf), y)
     y = b.select(b.fcmp_ordered("<", x, _c(-103.972084)), _c(0.0), y)
     return b.select(b.fcmp_unordered("uno", x, x), x, y)
 
 
-_LOG_POLY = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
-             1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
-             3.3333331174e-1)
-
-
 def log(cg, x):
+    """float32: XLA's log (Eigen's plog_float with fused multiply-adds), operation for operation
+    as `kiln.lax.xla_math.log32` (JAX's bits)."""
     if not _is_f32(x):
         return cg.intrinsic("llvm.log", [x])
     b = cg.b
     i32 = lambda v: ir.Constant(I32, v)
-    # subnormals: scale into the normal range first
-    tiny = b.fcmp_ordered("<", x, _c(np.finfo(F32).tiny))
-    xs = b.select(tiny, b.fmul(x, _c(8388608.0)), x)
+    tiny = _c(np.finfo(F32).tiny)
+    sub = b.and_(b.fcmp_ordered(">", x, _c(0.0)), b.fcmp_ordered("<", x, tiny))
+    xs = b.select(sub, b.fmul(x, _c(8388608.0)), b.select(b.fcmp_ordered(">=", x, tiny), x, tiny))
     bits = b.bitcast(xs, I32)
-    e = b.sub(b.lshr(bits, i32(23)), i32(126))
-    e = b.select(tiny, b.sub(e, i32(23)), e)
-    m = b.bitcast(b.or_(b.and_(bits, i32(0x7FFFFF)), i32(0x3F000000)), ir.FloatType())  # [0.5, 1)
-    low = b.fcmp_ordered("<", m, _c(0.707106781186547524))
-    e = b.select(low, b.sub(e, i32(1)), e)
-    m = b.fsub(b.select(low, b.fadd(m, m), m), _c(1.0))
-    ef = b.sitofp(e, ir.FloatType())
-    z = b.fmul(m, m)
-    y = b.fmul(b.fmul(m, z), _horner(b, m, _LOG_POLY))
-    y = b.fadd(y, b.fmul(ef, _c(-2.12194440e-4)))
-    y = b.fsub(y, b.fmul(z, _c(0.5)))
-    out = b.fadd(b.fadd(m, y), b.fmul(ef, _c(0.693359375)))
+    e = b.fadd(b.sitofp(b.sub(b.ashr(bits, i32(23)), i32(127)), ir.FloatType()), _c(1.0))
+    m = b.bitcast(b.or_(b.and_(bits, i32(-2139095041)), i32(0x3F000000)), ir.FloatType())  # [0.5, 1)
+    low = b.fcmp_ordered("<", m, _fc(xm.SQRT_HALF))
+    e = b.fsub(b.fsub(e, b.select(low, _c(1.0), _c(0.0))), b.select(sub, _c(23.0), _c(0.0)))
+    m = b.fadd(b.fsub(m, _c(1.0)), b.select(low, m, _c(0.0)))
+    m2 = b.fmul(m, m)
+    m3 = b.fmul(m2, m)
+    p = [_fc(c) for c in xm.LOG_POLY]
+    y0 = _fma(cg, _fma(cg, m, p[0], p[1]), m, p[2])
+    y1 = _fma(cg, _fma(cg, m, p[3], p[4]), m, p[5])
+    y2 = _fma(cg, _fma(cg, m, p[6], p[7]), m, p[8])
+    y = _fma(cg, _fma(cg, y0, m3, y1), m3, y2)
+    y = _fma(cg, y, m3, b.fmul(e, _fc(xm.LN2_LO)))
+    out = _fma(cg, e, _fc(xm.LN2_HI), b.fadd(_fma(cg, _c(-0.5), m2, m), y))
     out = b.select(b.fcmp_ordered("==", x, _c(np.inf)), x, out)
     out = b.select(b.fcmp_ordered("==", x, _c(0.0)), _c(-np.inf), out)
     return b.select(b.fcmp_unordered("<", x, _c(0.0)), _c(np.nan), out)  # x < 0 or NaN
@@ -209,11 +227,35 @@ def log1p64(cg, u):
 
 
 def log1p(cg, x):
-    """float32 through float64 (rounded once: correctly rounded but for rare double roundings),
-    float64 directly."""
-    if _is_f32(x):
-        return cg.b.fptrunc(log1p64(cg, cg.b.fpext(x, ir.DoubleType())), x.type)
-    return log1p64(cg, x)
+    """float32: XLA's log1p, operation for operation as `kiln.lax.xla_math.log1p32` (JAX's bits):
+    a rational approximation for |x| < sqrt(2) - 1, log(1 + x) above. float64: `log1p64`."""
+    if not _is_f32(x):
+        return log1p64(cg, x)
+    b = cg.b
+    big = log(cg, b.fadd(x, _c(1.0)))
+    num = _fma_horner(cg, x, [_fc(c) for c in xm.LOG1P_NUM])
+    den = _fma_horner(cg, x, [_fc(c) for c in xm.LOG1P_DEN])
+    x2 = b.fmul(x, x)
+    x3 = b.fmul(x, x2)
+    small = b.fadd(x, _fma(cg, x2, _c(-0.5), b.fmul(x3, b.fdiv(num, den))))
+    use_small = b.fcmp_ordered("<", cg.intrinsic("llvm.fabs", [x]), _fc(xm.LOG1P_SMALL))
+    return b.select(use_small, small, big)
+
+
+def rsqrt(cg, x):
+    """float32 on x86: XLA's rsqrt, the CPU's rsqrtss estimate and one Newton step, as
+    `kiln.lax.xla_math.rsqrt32` (JAX's bits); otherwise 1 / sqrt(x)."""
+    b = cg.b
+    if not _is_f32(x) or not xm.HOST_X86:
+        return b.fdiv(constant(_dtype(x), 1), cg.intrinsic("llvm.sqrt", [x]))
+    vec_t = ir.VectorType(ir.FloatType(), 4)
+    fn = cg.module.globals.get("llvm.x86.sse.rsqrt.ss") or ir.Function(
+        cg.module, ir.FunctionType(vec_t, [vec_t]), "llvm.x86.sse.rsqrt.ss")
+    vec = b.insert_element(ir.Constant(vec_t, [0.0] * 4), x, ir.Constant(I32, 0))
+    y = b.extract_element(b.call(fn, [vec]), ir.Constant(I32, 0))
+    refined = _fma(cg, b.fmul(y, _c(-0.5)), _fma(cg, b.fmul(x, y), y, _c(-1.0)), y)
+    normal = b.and_(b.fcmp_ordered(">=", x, _c(np.finfo(F32).tiny)), b.fcmp_ordered("<", x, _c(np.inf)))
+    return b.select(b.or_(normal, b.fcmp_unordered("uno", x, x)), refined, y)
 
 
 def logistic(cg, x):

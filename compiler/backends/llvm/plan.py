@@ -25,6 +25,8 @@ ELEMENTWISE = frozenset({
     "abs", "acos", "acosh", "add", "and", "asin", "asinh", "atan", "atan2", "atanh", "cbrt",
     "ceil", "clamp", "convert_element_type", "cos", "cosh", "div", "eq", "erf", "erf_inv",
     "erfc", "exp", "exp2", "expm1", "floor", "ge", "gt", "integer_pow", "is_finite", "le",
+    "lgamma", "digamma",
+    "complex", "conj", "imag", "real",
     "log", "log1p", "logistic", "lt", "max", "min", "mul", "ne", "neg", "nextafter", "not",
     "or", "pow", "random_erf_inv", "rem", "round", "round_away_from_zero", "rsqrt",
     "select_n", "shift_left", "shift_right_arithmetic", "sign", "sin", "sinh", "sqrt",
@@ -39,7 +41,9 @@ REDUCTIONS = frozenset({"reduce_sum", "reduce_prod", "reduce_max", "reduce_min",
 CONTRACTIONS = frozenset({"dot_general"})
 # Structured control flow: operands and results in memory, sub-programs emitted inline.
 CONTROL = frozenset({"cond", "while", "scan"})
-SUPPORTED = ELEMENTWISE | INDEX_MAPS | REDUCTIONS | CONTRACTIONS | CONTROL | SCATTERS
+# Calls of LAPACK (`linalg.py`): operands and results in memory.
+LINALG = frozenset({"qr"})
+SUPPORTED = ELEMENTWISE | INDEX_MAPS | REDUCTIONS | CONTRACTIONS | CONTROL | SCATTERS | LINALG
 
 
 class UnsupportedError(NotImplementedError):
@@ -79,7 +83,9 @@ def _unsupported(eqn) -> UnsupportedError:
 
 
 def _dtype_supported(aval) -> bool:
-    return aval.dtype.kind in "biuf" and aval.dtype.itemsize <= 8 and aval.dtype.name != "float16"
+    if aval.dtype.name in ("complex64", "complex128"):
+        return True
+    return aval.dtype.kind in "biuf" and aval.dtype.itemsize <= 8
 
 
 def plan(program: Program) -> Plan:
@@ -102,13 +108,13 @@ def plan(program: Program) -> Plan:
 
     def stored(v, eqn) -> bool:
         name = eqn.prim.name
-        if name in REDUCTIONS or name in CONTRACTIONS or name in CONTROL or name in SCATTERS:
+        if name in REDUCTIONS or name in CONTRACTIONS or name in CONTROL or name in SCATTERS or name in LINALG:
             return True
         users = consumers.get(v, [])
         if v in outputs or len(users) != 1:
             return True
         user = users[0].prim.name
-        if user in CONTRACTIONS or user in CONTROL or user == "sort":
+        if user in CONTRACTIONS or user in CONTROL or user == "sort" or user in LINALG:
             return True
         if user == "reshape":
             return True  # the reshape is then a view

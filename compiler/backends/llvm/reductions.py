@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 
+from kiln.backends.llvm import complex as complex_ops
 from kiln.backends.llvm.blas import try_gemm
 from kiln.backends.llvm.lowerings import _max_min, convert
 from kiln.backends.llvm.plan import UnsupportedError
@@ -25,12 +26,14 @@ def reduction(cg, eqn):
     if name in ("argmax", "argmin"):
         return arg_reduction(cg, eqn, x, out, axes, kept)
     dtype = out.aval.dtype
-    # float32 sums and products accumulate in float64: as accurate as NumPy's pairwise sums
-    acc_dtype = np.dtype(np.float64) if dtype == np.float32 and name in ("reduce_sum", "reduce_prod") \
-        else dtype
+    # float32 (complex64) sums and products accumulate in float64 (complex128): as accurate as
+    # NumPy's pairwise sums
+    wide = {np.dtype(np.float32): np.dtype(np.float64), np.dtype(np.complex64): np.dtype(np.complex128),
+            np.dtype(np.float16): np.dtype(np.float64)}
+    acc_dtype = wide.get(dtype, dtype) if name in ("reduce_sum", "reduce_prod") else dtype
     identity, combine = monoid(cg, name, acc_dtype)
-    widen = (lambda v: cg.b.fpext(v, register_type(acc_dtype))) if acc_dtype != dtype else (lambda v: v)
-    narrow = (lambda v: cg.b.fptrunc(v, register_type(dtype))) if acc_dtype != dtype else (lambda v: v)
+    widen = lambda v: convert(cg, v, dtype, acc_dtype)
+    narrow = lambda v: convert(cg, v, acc_dtype, dtype)
     acc_type = register_type(acc_dtype)
     reduced = [shape[d] for d in axes]
 
@@ -47,7 +50,7 @@ def reduction(cg, eqn):
         # walking the operand in order, so the innermost loop is contiguous in both (it
         # vectorizes), then write the result.
         out_shape = out.aval.shape
-        nbytes = max(out.aval.size, 1) * 8  # room for any accumulator type
+        nbytes = max(out.aval.size, 1) * 16  # room for any accumulator type
         partial = cg.external("malloc", PTR, [ir.Constant(I64, nbytes)])
 
         def slot(oi):
@@ -103,6 +106,8 @@ def cumulative(cg, eqn):
 def monoid(cg, name, dtype, exact=False):
     """(identity, combine) of a reduction; `exact` keeps the order of float operations
     (no reassociation, so no vectorized reduction)."""
+    if np.dtype(dtype).kind == "c":
+        return complex_ops.monoid(cg, name, dtype, exact)
     flt = is_float(dtype)  # (combine uses the builder current when it is called)
     flags = () if exact else ("reassoc",)
     if name == "reduce_sum":
@@ -147,7 +152,9 @@ def arg_reduction(cg, eqn, x, out, axes, kept):
             index.insert(axis, i)
             v = cg.value(x, index)
             best = b.load(best_slot, typ=register_type(dtype))
-            if is_float(dtype):
+            if dtype.kind == "c":
+                better = complex_ops.arg_better(cg, v, best, largest)
+            elif is_float(dtype):
                 better = b.fcmp_ordered(">" if largest else "<", v, best)
                 nan_first = b.and_(b.fcmp_unordered("uno", v, v), b.fcmp_ordered("ord", best, best))
                 better = b.or_(better, nan_first)
@@ -172,10 +179,13 @@ def contraction(cg, eqn):
     lfree = [d for d in range(lhs.aval.ndim) if d not in lc and d not in lb]
     rfree = [d for d in range(rhs.aval.ndim) if d not in rc and d not in rb]
     dtype = out.aval.dtype
-    zero, _ = monoid(cg, "reduce_sum", dtype)
-    acc_slot = cg.entry_alloca(register_type(dtype))
+    # float16 as NumPy's matmul: float32 sums in order, rounded to float16 once (then cast)
+    half_in = lhs.aval.dtype == np.float16
+    acc_dtype = np.dtype(np.float32) if half_in else dtype
+    zero, _ = monoid(cg, "reduce_sum", acc_dtype)
+    acc_slot = cg.entry_alloca(register_type(acc_dtype))
     contracted = [lhs.aval.shape[d] for d in lc]
-    flt = is_float(dtype)
+    flt = is_float(acc_dtype)
 
     def per_output(oi):
         nb = len(lb)
@@ -189,13 +199,15 @@ def contraction(cg, eqn):
                                          (r_index, rfree, ri), (l_index, lc, ki), (r_index, rc, ki)):
                 for d, i in zip(dims, values):
                     target[d] = i
-            a = convert(cg, cg.value(lhs, l_index), lhs.aval.dtype, dtype)
-            c = convert(cg, cg.value(rhs, r_index), rhs.aval.dtype, dtype)
-            acc = cg.b.load(acc_slot, typ=register_type(dtype))
+            a = convert(cg, cg.value(lhs, l_index), lhs.aval.dtype, acc_dtype)
+            c = convert(cg, cg.value(rhs, r_index), rhs.aval.dtype, acc_dtype)
+            acc = cg.b.load(acc_slot, typ=register_type(acc_dtype))
             if dtype == np.bool_:
                 total = cg.b.or_(acc, cg.b.and_(a, c))
+            elif dtype.kind == "c":
+                total = complex_ops.multiply_add(cg, acc, a, c)
             elif flt:
-                total = cg.b.fadd(acc, cg.b.fmul(a, c), flags=("reassoc",))
+                total = cg.b.fadd(acc, cg.b.fmul(a, c), flags=() if half_in else ("reassoc",))
             else:
                 total = cg.b.add(acc, cg.b.mul(a, c))
             cg.b.store(total, acc_slot)
@@ -203,5 +215,8 @@ def contraction(cg, eqn):
             cg.nest(contracted, step)
         else:
             step([])
-        cg.store(out, oi, cg.b.load(acc_slot, typ=register_type(dtype)))
+        total = cg.b.load(acc_slot, typ=register_type(acc_dtype))
+        if half_in:
+            total = convert(cg, convert(cg, total, acc_dtype, np.float16), np.float16, dtype)
+        cg.store(out, oi, total)
     cg.nest(out.aval.shape, per_output)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from kiln.backends.llvm import complex as complex_ops
 from kiln.backends.llvm.types import I1, I64, PTR, is_float, is_signed
 
 __all__ = ["emit"]
@@ -14,6 +15,8 @@ __all__ = ["emit"]
 
 def _less(cg, dtype, a, b):
     builder = cg.b
+    if dtype.kind == "c":
+        return complex_ops.less(cg, a, b)
     if is_float(dtype):
         nan_b = builder.fcmp_unordered("uno", b, b)
         not_nan_a = builder.fcmp_ordered("ord", a, a)

@@ -21,6 +21,11 @@ def register_type(dtype) -> ir.Type:
         return F32
     if dtype == np.float64:
         return F64
+    if dtype == np.float16:  # computed as float32, see half.py
+        return ir.HalfType()
+    if dtype.kind == "c":  # {re, im}: NumPy's interleaved layout (see complex.py)
+        part = register_type(np.finfo(dtype).dtype)
+        return ir.LiteralStructType([part, part])
     raise NotImplementedError(f"kiln LLVM backend: dtype {dtype.name} is not supported yet")
 
 
@@ -34,6 +39,9 @@ def constant(dtype, value) -> ir.Constant:
     value = np.asarray(value).astype(dtype)[()]
     if dtype.kind == "f":
         return ir.Constant(register_type(dtype), float(value))
+    if dtype.kind == "c":
+        part = np.finfo(dtype).dtype
+        return ir.Constant(register_type(dtype), [constant(part, value.real), constant(part, value.imag)])
     if dtype == np.bool_:
         return ir.Constant(I1, int(bool(value)))
     bits = 8 * dtype.itemsize

@@ -1,0 +1,262 @@
+"""float32 log, log1p, exp, rsqrt and pow as XLA:CPU computes them, bit for bit, in NumPy.
+
+JAX's CPU backend does not call a C library for these: XLA emits its own instruction
+sequences (found by dumping the LLVM IR and machine code of small jitted functions with
+`XLA_FLAGS=--xla_dump_to=DIR`), and LLVM compiles them with `-ffp-contract=fast`, so a
+multiply whose result feeds an add becomes one fused multiply-add. Reproducing JAX's floats to
+the last bit therefore means the same operations with the same fusions:
+
+- log: Eigen's `plog_float` (Cephes' range reduction x = 2**e * m, m in [sqrt(1/2), sqrt(2)),
+  and a degree-8 polynomial evaluated as three interleaved Horner chains), every mul+add fused;
+- log1p: for |x| < sqrt(2) - 1 a rational approximation, x + (-x**2/2 + x**3 * P(x)/Q(x));
+  above, log(1 + x) by the log above;
+- exp: Cephes' reduction by ln 2 in two parts, n = floor(x * log2(e) + 1/2), a degree-5
+  polynomial, and 2**n from its exponent bits;
+- rsqrt: the CPU's `rsqrtss` estimate refined by one Newton step,
+  fma(y * -0.5, fma(x * y, y, -1), y). The estimate's table differs between CPU makers and
+  generations, so the estimate is taken from this CPU (a small llvmlite kernel); on other
+  architectures 1/sqrt(x) stands in;
+- pow: a call of the C library's powf (not SIMD), so the host's powf is called here too.
+
+Where XLA:CPU's results are subnormal or its operands are, it flushes them to zero (the
+MXCSR's FTZ and DAZ bits are set while XLA runs). kiln does not flush: subnormal operands and
+results are computed as IEEE arithmetic gives them, and only there can these functions differ
+from JAX's (log and log1p of a subnormal, exp below -87.3).
+
+`fma32` is an exactly rounded float32 fused multiply-add: the product of two float32 values is
+exact in float64, the sum is rounded once to float64 with its exact error kept (Knuth's
+TwoSum), and where that rounding would make the float32 rounding a double rounding (a float64
+sum exactly halfway between two float32 values) the sum is nudged towards the error first.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import platform
+
+import numpy as np
+
+F32 = np.float32
+HOST_X86 = platform.machine().lower() in ("x86_64", "amd64")
+_TINY = F32(np.finfo(F32).tiny)
+
+
+def bits32(h: int) -> np.float32:
+    """The float32 with bit pattern `h`."""
+    return np.array([h], np.uint32).view(F32)[0]
+
+
+def fma32(a, b, c):
+    """a * b + c on float32 values with one rounding."""
+    a, b, c = (np.asarray(v, F32).astype(np.float64) for v in (a, b, c))
+    with np.errstate(all="ignore"):
+        p = a * b
+        s = p + c
+        bb = s - p
+        err = (p - (s - bb)) + (c - bb)
+        halfway = ((s.view(np.int64) & 0x1FFFFFFF) == 0x10000000) & (err != 0) & np.isfinite(s)
+        if halfway.any():
+            s = np.where(halfway, np.nextafter(s, np.where(err > 0, np.inf, -np.inf)), s)
+        return s.astype(F32)
+
+
+def _f32(x):
+    return np.asarray(x, F32)
+
+
+# ---------------------------------------------------------------------------- log
+
+# Cephes' logf polynomial (the constants as XLA emits them, by bit pattern), highest first.
+LOG_POLY = tuple(bits32(h) for h in (0x3D9021BB, 0xBDEBD1B8, 0x3DEF251A, 0xBDFE5D4F, 0x3E11E9BF,
+                                     0xBE2AAE50, 0x3E4CCEAC, 0xBE7FFFFC, 0x3EAAAAAA))
+LN2_HI, LN2_LO = bits32(0x3F318000), bits32(0xB95E8083)  # 0.693359375, -2.12194440e-4
+SQRT_HALF = bits32(0x3F3504F3)
+
+
+def log32(x):
+    x = _f32(x)
+    with np.errstate(all="ignore"):
+        # subnormals (flushed to zero by XLA) are scaled into the normal range first
+        sub = (x > 0) & (x < _TINY)
+        xs = np.where(sub, x * F32(2 ** 23), np.where(x >= _TINY, x, _TINY)).astype(F32)
+        bits = xs.view(np.int32)
+        e = (((bits >> 23) - 127).astype(F32) + F32(1)).astype(F32)
+        m = ((bits & np.int32(-2139095041)) | np.int32(0x3F000000)).view(F32)  # [0.5, 1)
+        low = m < SQRT_HALF
+        e = (e - np.where(low, F32(1), F32(0)) - np.where(sub, F32(23), F32(0))).astype(F32)
+        m = ((m - F32(1)) + np.where(low, m, F32(0))).astype(F32)
+        m2 = (m * m).astype(F32)
+        m3 = (m2 * m).astype(F32)
+        p = LOG_POLY
+        y0 = fma32(fma32(m, p[0], p[1]), m, p[2])
+        y1 = fma32(fma32(m, p[3], p[4]), m, p[5])
+        y2 = fma32(fma32(m, p[6], p[7]), m, p[8])
+        y = fma32(fma32(y0, m3, y1), m3, y2)
+        y = fma32(y, m3, (e * LN2_LO).astype(F32))
+        out = fma32(e, LN2_HI, (fma32(F32(-0.5), m2, m) + y).astype(F32))
+        out = np.where(x == F32(np.inf), x, out)
+        out = np.where(x == 0, F32(-np.inf), out)
+        return np.where((x < 0) | np.isnan(x), F32(np.nan), out).astype(F32)
+
+
+# ---------------------------------------------------------------------------- log1p
+
+LOG1P_SMALL = bits32(0x3ED413CD)  # sqrt(2) - 1
+LOG1P_NUM = (F32(4.527e-05),) + tuple(bits32(h) for h in (0x3EFF40C5, 0x40D284FA, 0x41EF4B9C, 0x4273CC76,
+                                                          0x426473AD, 0x41A05101))
+LOG1P_DEN = (F32(1),) + tuple(bits32(h) for h in (0x417101AD, 0x42A6185B, 0x435DC32D, 0x439A8CA3,
+                                                  0x43586D8A, 0x42707982))
+
+
+def log1p32(x, one_plus_x=None):
+    """log1p as XLA computes it. `one_plus_x`: 1 + x as the caller's code rounds it, where XLA
+    fuses the product that makes x into that add (erf_inv's 1 - t*t is fma(t, -t, 1))."""
+    x = _f32(x)
+    with np.errstate(all="ignore"):
+        big = log32((x + F32(1)).astype(F32) if one_plus_x is None else one_plus_x)
+        num = np.full(x.shape, LOG1P_NUM[0], F32)
+        den = np.full(x.shape, LOG1P_DEN[0], F32)
+        for n, d in zip(LOG1P_NUM[1:], LOG1P_DEN[1:]):
+            num, den = fma32(num, x, n), fma32(den, x, d)
+        x2 = (x * x).astype(F32)
+        x3 = (x * x2).astype(F32)
+        small = (x + fma32(x2, F32(-0.5), (x3 * (num / den).astype(F32)).astype(F32))).astype(F32)
+        return np.where(np.abs(x) < LOG1P_SMALL, small, big).astype(F32)
+
+
+# ---------------------------------------------------------------------------- exp
+
+EXP_POLY = tuple(bits32(h) for h in (0x39506967, 0x3AB743CE, 0x3C088908, 0x3D2AA9C1, 0x3E2AAAAA, 0x3F000000))
+LOG2E = bits32(0x3FB8AA3B)
+EXP_HI, EXP_LO = F32(88.8), F32(-104.0)
+
+
+def exp32(x):
+    x = _f32(x)
+    with np.errstate(all="ignore"):
+        # XLA clamps to [-87.8, 88.8] and n to [-127, 127]; below -87.3 its results are
+        # subnormal and flushed. Here n goes down to -150 and 2**n is applied in two factors,
+        # so that subnormal results are right; the normal range is unchanged.
+        xc = np.clip(x, EXP_LO, EXP_HI).astype(F32)
+        n = np.floor(fma32(xc, LOG2E, F32(0.5))).astype(F32)
+        n = np.maximum(n, F32(-150)).astype(F32)
+        n = np.minimum(n, F32(127)).astype(F32)
+        r = fma32(-LN2_HI, n, xc)
+        r = fma32(-LN2_LO, n, r)
+        p = np.full(x.shape, EXP_POLY[0], F32)
+        for c in EXP_POLY[1:]:
+            p = fma32(p, r, c)
+        y = (fma32(p, (r * r).astype(F32), r) + F32(1)).astype(F32)
+        k = np.nan_to_num(n).astype(np.int32)
+        half = k >> 1
+        y = (y * ((half + 127) << 23).view(F32)).astype(F32)
+        y = (y * ((k - half + 127) << 23).view(F32)).astype(F32)
+        y = np.where(x < F32(-103.972084), F32(0), y)
+        return np.where(np.isnan(x), x, y).astype(F32)
+
+
+# ---------------------------------------------------------------------------- rsqrt
+
+def rsqrt32(x):
+    x = _f32(x)
+    with np.errstate(all="ignore"):
+        y = rsqrt_estimate(x)
+        refined = fma32((y * F32(-0.5)).astype(F32), fma32((x * y).astype(F32), y, F32(-1)), y)
+        # XLA keeps the estimate itself for 0, subnormals, infinities and negative numbers
+        normal = (x >= _TINY) & (x < F32(np.inf))
+        return np.where(normal | np.isnan(x), refined, y).astype(F32)
+
+
+def rsqrt_estimate(x):
+    """The CPU's `rsqrtss` of each element (1/sqrt(x) correctly rounded off x86)."""
+    kernels = _host_kernels()
+    x = np.ascontiguousarray(x, F32)
+    if kernels is None:
+        with np.errstate(all="ignore"):
+            return (1 / np.sqrt(x.astype(np.float64))).astype(F32)
+    out = np.empty_like(x)
+    kernels["rsqrt"](x.ctypes.data, out.ctypes.data, x.size)
+    return out
+
+
+# ---------------------------------------------------------------------------- pow
+
+def pow32(x, y):
+    """The C library's powf, elementwise (NumPy's float32 power may be its own SIMD code)."""
+    x, y = np.broadcast_arrays(_f32(x), _f32(y))
+    kernels = _host_kernels()
+    if kernels is None:
+        with np.errstate(all="ignore"):
+            return np.power(x, y).astype(F32)
+    x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
+    out = np.empty(x.shape, F32)
+    kernels["powf"](x.ctypes.data, y.ctypes.data, out.ctypes.data, x.size)
+    return out
+
+
+_KERNELS_IR = r"""
+declare <4 x float> @llvm.x86.sse.rsqrt.ss(<4 x float>)
+declare float @powf(float, float)
+
+define void @kiln_rsqrt_estimate(ptr %x, ptr %y, i64 %n) {
+entry:
+  %empty = icmp sle i64 %n, 0
+  br i1 %empty, label %done, label %loop
+loop:
+  %i = phi i64 [0, %entry], [%next, %loop]
+  %px = getelementptr float, ptr %x, i64 %i
+  %xi = load float, ptr %px
+  %vec = insertelement <4 x float> zeroinitializer, float %xi, i64 0
+  %r = call <4 x float> @llvm.x86.sse.rsqrt.ss(<4 x float> %vec)
+  %s = extractelement <4 x float> %r, i64 0
+  %py = getelementptr float, ptr %y, i64 %i
+  store float %s, ptr %py
+  %next = add i64 %i, 1
+  %end = icmp eq i64 %next, %n
+  br i1 %end, label %done, label %loop
+done:
+  ret void
+}
+
+define void @kiln_powf(ptr %x, ptr %y, ptr %z, i64 %n) {
+entry:
+  %empty = icmp sle i64 %n, 0
+  br i1 %empty, label %done, label %loop
+loop:
+  %i = phi i64 [0, %entry], [%next, %loop]
+  %px = getelementptr float, ptr %x, i64 %i
+  %py = getelementptr float, ptr %y, i64 %i
+  %xi = load float, ptr %px
+  %yi = load float, ptr %py
+  %r = call float @powf(float %xi, float %yi)
+  %pz = getelementptr float, ptr %z, i64 %i
+  store float %r, ptr %pz
+  %next = add i64 %i, 1
+  %end = icmp eq i64 %next, %n
+  br i1 %end, label %done, label %loop
+done:
+  ret void
+}
+"""
+
+
+@functools.lru_cache(maxsize=None)
+def _host_kernels():
+    """rsqrtss and powf loops compiled for this CPU with llvmlite (x86-64 only), or None."""
+    if not HOST_X86:
+        return None
+    import llvmlite.binding as llvm
+    from kiln.backends.llvm.engine import new_target_machine
+    tm = new_target_machine()
+    module = llvm.parse_assembly(_KERNELS_IR)
+    module.triple = llvm.get_process_triple()
+    module.verify()
+    engine = llvm.create_mcjit_compiler(module, tm)
+    engine.finalize_object()
+    i64, ptr = ctypes.c_int64, ctypes.c_void_p
+    kernels = {
+        "rsqrt": ctypes.CFUNCTYPE(None, ptr, ptr, i64)(engine.get_function_address("kiln_rsqrt_estimate")),
+        "powf": ctypes.CFUNCTYPE(None, ptr, ptr, ptr, i64)(engine.get_function_address("kiln_powf")),
+    }
+    kernels["engine"] = engine  # keeps the code alive
+    return kernels
