@@ -152,15 +152,16 @@ class JitFunction:
 
 
 def default_backend() -> str:
-    """The backend of `kiln.jit` when none is named: $KILN_BACKEND, else the reference one."""
-    return os.environ.get("KILN_BACKEND", "") or "reference"
+    """The backend of `kiln.jit` when none is named: $KILN_BACKEND, else LLVM (native code for
+    this CPU). `KILN_BACKEND=reference` runs everything on the readable NumPy backend."""
+    return os.environ.get("KILN_BACKEND", "") or "llvm"
 
 
 def _backend_compile(backend: str, spec, name: str):
-    if backend in ("reference", "python", "cpu"):
+    if backend in ("reference", "python"):
         from kiln.backends.reference import compile_program
         return compile_program(spec.program, _identifier(name))
-    if backend == "llvm":
+    if backend in ("llvm", "cpu"):
         from kiln.backends.llvm import compile_program
         return compile_program(spec.program, _identifier(name))
     raise ValueError(f"kiln: unknown backend {backend!r}; available: 'reference', 'llvm'")

@@ -34,8 +34,8 @@ def tangent_aval(aval: ShapedArray) -> ShapedArray:
 
 def zeros(aval: ShapedArray):
     from kiln import lax
-    return lax.broadcast_in_dim(np.zeros((), aval.dtype), aval.shape, ()) if aval.shape else \
-        lax.convert_element_type(np.zeros((), aval.dtype), aval.dtype, aval.weak_type)
+    zero = lax.convert_element_type(np.zeros((), aval.dtype), aval.dtype, aval.weak_type)
+    return lax.broadcast_in_dim(zero, aval.shape, ()) if aval.shape else zero
 
 
 def instantiate(t, aval: ShapedArray):

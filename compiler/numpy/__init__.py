@@ -14,7 +14,7 @@ from kiln.numpy.math import *  # noqa: F401,F403
 from kiln.numpy.math import abs, divmod, pow, round  # noqa: F401
 from kiln.numpy.reductions import (all, amax, amin, any, argmax, argmin, average, count_nonzero,
                                    cumprod, cumsum, cumulative_prod, cumulative_sum, max, mean, min,
-                                   prod, ptp, std, sum, var)
+                                   nanmax, nanmin, prod, ptp, std, sum, var)
 from kiln.numpy.shapes import (array_split, atleast_1d, atleast_2d, column_stack, concat, concatenate,
                                diagonal, expand_dims, flip, fliplr, flipud, hstack, matrix_transpose,
                                moveaxis, permute_dims, ravel, repeat, reshape, roll, split, squeeze,

@@ -8,6 +8,7 @@ import numpy as np
 from kiln import lax
 from kiln.lax.reductions import highest_value, lowest_value
 from kiln.numpy.core import asarray, canonical_axes, canonical_axis, cast, promote, reshape_to, where
+from kiln.numpy.core import where as where_  # for functions with a `where` parameter
 from kiln.numpy import math as m
 from kiln.runtime import dtypes
 
@@ -68,6 +69,26 @@ def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):
 
 
 amax, amin = max, min
+
+
+def nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    return _nan_reduction(max, lowest_value, a, axis, keepdims, initial, where)
+
+
+def nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    return _nan_reduction(min, highest_value, a, axis, keepdims, initial, where)
+
+
+def _nan_reduction(reduction, identity, a, axis, keepdims, initial, where):
+    """JAX's: NaNs replaced by the identity; NaN where every value is NaN, unless `initial`."""
+    a = asarray(a)
+    if not dtypes.is_inexact(a.dtype):
+        return reduction(a, axis, keepdims=keepdims, initial=initial, where=where)
+    nan = m.isnan(a)
+    out = reduction(where_(nan, identity(a.dtype), a), axis, keepdims=keepdims, initial=initial, where=where)
+    if initial is not None:
+        return out
+    return where_(all(nan, axis, keepdims=keepdims), np.asarray(np.nan, a.dtype), out)
 
 
 def _check_nonempty(a, axis, what, initial):
