@@ -104,7 +104,9 @@ class JitFunction:
         """Inside another kiln function, a jit function is inlined: its Python function."""
         return self._fun
 
-    def specialise(self, args, kwargs):
+    def specialise(self, args, kwargs, build=True):
+        """(Compiled, argument leaves, avals) for this call; with build=False, the
+        Compiled may have no `run` (staged only, as `lower` needs), and is not cached."""
         bound, dynamic, static = self._signature.split(self._fun, args, kwargs)
         leaves, treedef, avals = argument_leaves(self._fun, dynamic)
         key = cache_key(treedef, avals, static)
@@ -112,6 +114,8 @@ class JitFunction:
         # A helper's file rewritten (and reloaded) since staging: stage again.
         if compiled is None or not compiled.spec.sources_unchanged():
             spec = stage(self._fun, bound, treedef, avals, static, self._name)
+            if not build:
+                return Compiled(spec, None), leaves, avals
             compiled = self._cache[key] = Compiled(spec, _backend_compile(self._backend, spec, self._name))
         return compiled, leaves, avals
 
@@ -141,7 +145,8 @@ class JitFunction:
         return compiled(leaves, avals)
 
     def lower(self, *args, **kwargs):
-        compiled, _, _ = self.specialise(args, kwargs)
+        """The staged program for these arguments (compiled only if it already was)."""
+        compiled, _, _ = self.specialise(args, kwargs, build=False)
         return compiled.spec.program
 
     def __get__(self, obj, objtype=None):

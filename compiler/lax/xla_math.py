@@ -246,13 +246,11 @@ def _host_kernels():
     if not HOST_X86:
         return None
     import llvmlite.binding as llvm
-    from kiln.backends.llvm.engine import new_target_machine
-    tm = new_target_machine()
+    from kiln.backends.llvm.engine import jit_engine
     module = llvm.parse_assembly(_KERNELS_IR)
     module.triple = llvm.get_process_triple()
     module.verify()
-    engine = llvm.create_mcjit_compiler(module, tm)
-    engine.finalize_object()
+    engine = jit_engine(module)
     i64, ptr = ctypes.c_int64, ctypes.c_void_p
     kernels = {
         "rsqrt": ctypes.CFUNCTYPE(None, ptr, ptr, i64)(engine.get_function_address("kiln_rsqrt_estimate")),

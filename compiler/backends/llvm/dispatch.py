@@ -228,11 +228,10 @@ def build(program_entry: int, const_pointers, inputs, outputs, result: str, keep
 
 
 def _load(module: ir.Module, keep_alive):
-    from kiln.backends.llvm.engine import new_target_machine
+    from kiln.backends.llvm.engine import jit_engine
     ref = llvm.parse_assembly(str(module))
     ref.verify()
-    engine = llvm.create_mcjit_compiler(ref, new_target_machine())
-    engine.finalize_object()
+    engine = jit_engine(ref)
     method = _MethodDef(b"kiln_dispatch", engine.get_function_address("kiln_dispatch"), METH_FASTCALL, None)
     new = ctypes.pythonapi.PyCFunction_NewEx
     new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.py_object, ctypes.c_void_p]

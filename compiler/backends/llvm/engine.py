@@ -36,12 +36,24 @@ def target_machine():
 
 
 def new_target_machine():
-    """A target machine of its own: an MCJIT engine takes ownership of the one it is given."""
+    """A target machine of its own: an MCJIT engine takes ownership of the one it is given.
+
+    The large code model addresses constants and calls with 64-bit absolute values: MCJIT maps
+    a module's code and constant sections separately, and in a long-lived process they end up
+    more than 2 GiB apart, where the small model's 32-bit PC-relative references overflow
+    (RuntimeDyld then aborts the process)."""
     _initialise()
     target = llvm.Target.from_default_triple()
     return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
                                         features=llvm.get_host_cpu_features().flatten(),
-                                        opt=3, reloc="pic", codemodel="default")
+                                        opt=3, reloc="pic", codemodel="large")
+
+
+def jit_engine(module: llvm.ModuleRef) -> llvm.ExecutionEngine:
+    """An MCJIT engine for `module`, finalized."""
+    engine = llvm.create_mcjit_compiler(module, new_target_machine())
+    engine.finalize_object()
+    return engine
 
 
 def _dump_kinds() -> set:
@@ -106,8 +118,7 @@ class Executable:
             _dump("optimised llvm", name, str(self.module))
         if "asm" in dump:
             _dump("asm", name, target_machine().emit_assembly(self.module))
-        self.engine = llvm.create_mcjit_compiler(self.module, new_target_machine())
-        self.engine.finalize_object()
+        self.engine = jit_engine(self.module)
         self.entry = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(self.engine.get_function_address(ENTRY))
         self.table = ctypes.c_void_p * len(arg_vars)
         self.const_pointers = [data_pointer(c) for c in self.consts]
