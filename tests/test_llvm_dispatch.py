@@ -2,6 +2,7 @@
 with the same argument kinds, a call runs through a generated CPython builtin. Every call here
 is compared with the reference backend; calls the entry was not built for must take the
 general path and still be right."""
+import gc
 import sys
 
 import numpy as np
@@ -107,11 +108,16 @@ def test_references_are_balanced():
         native(x, y)
         native(x5, y5)
     singletons, arrays = (True, False, None, NotImplemented), (x, y, x._value, x5)
-    before = [sys.getrefcount(o) for o in singletons + arrays]
-    for _ in range(1000):
-        native(x, y)
-        native(x5, y5)  # the entry built for x, y declines at first: NotImplemented handed back
-    after = [sys.getrefcount(o) for o in singletons + arrays]
+    gc.collect()  # garbage left by earlier tests would otherwise drop the counts meanwhile
+    gc.disable()
+    try:
+        before = [sys.getrefcount(o) for o in singletons + arrays]
+        for _ in range(1000):
+            native(x, y)
+            native(x5, y5)  # the entry built for x, y declines at first: NotImplemented handed back
+        after = [sys.getrefcount(o) for o in singletons + arrays]
+    finally:
+        gc.enable()
     # a leak would show as thousands; the interpreter's own use of the singletons moves a few
     assert all(abs(a - b) < 20 for a, b in zip(after[:4], before[:4])), (before, after)
     assert after[4:] == before[4:]
