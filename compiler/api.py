@@ -50,8 +50,10 @@ class Compiled:
         return None if entry is None else (entry, unflatten)
 
     def __call__(self, leaves, avals):
-        # float0 arguments are no program inputs (see kiln.driver).
-        values = self.run(*(leaf_value(leaf, aval) for leaf, aval in zip(leaves, avals) if aval.dtype != float0))
+        pairs = zip(leaves, avals)
+        if len(leaves) != len(self.spec.program.inputs):  # float0 arguments are no program inputs
+            pairs = [(leaf, aval) for leaf, aval in pairs if aval.dtype != float0]
+        values = self.run(*(leaf_value(leaf, aval) for leaf, aval in pairs))
         outs = [Array(v if v.dtype == a.dtype and v.shape == a.shape else v.astype(a.dtype).reshape(a.shape),
                       a.weak_type)
                 for v, a in zip(map(_fresh, values), self.spec.out_avals)]

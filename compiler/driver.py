@@ -178,7 +178,7 @@ class Specialisation:
     def outputs(self, values) -> list:
         """The output leaves, from the program's output values."""
         if not self.float0_outputs:
-            return list(values)
+            return values
         values = iter(values)
         return [next(values) if shape is None else float0_zeros(shape) for shape in self.float0_outputs]
 

@@ -29,10 +29,12 @@ def _c(value):
     return constant(F32, value)
 
 
-def _horner(b, x, coefficients):
-    acc = _c(coefficients[0])
+def horner(b, x, coefficients):
+    """Horner's rule, highest coefficient first (Cephes' polevl), in x's float type."""
+    dtype = _dtype(x)
+    acc = constant(dtype, coefficients[0])
     for c in coefficients[1:]:
-        acc = b.fadd(b.fmul(acc, x), _c(c))
+        acc = b.fadd(b.fmul(acc, x), constant(dtype, c))
     return acc
 
 
@@ -121,8 +123,8 @@ def tanh(cg, x):
     bound = 7.90531110763549805
     xc = cg.intrinsic("llvm.maximum", [cg.intrinsic("llvm.minimum", [x, _c(bound)]), _c(-bound)])
     x2 = b.fmul(xc, xc)
-    p = b.fmul(xc, _horner(b, x2, _TANH_ALPHA))
-    q = _horner(b, x2, _TANH_BETA)
+    p = b.fmul(xc, horner(b, x2, _TANH_ALPHA))
+    q = horner(b, x2, _TANH_BETA)
     y = b.fdiv(p, q)
     small = b.fcmp_ordered("<", cg.intrinsic("llvm.fabs", [x]), _c(0.0004))
     return b.select(small, x, y)  # also keeps ±0; NaN flows through the polynomial
@@ -152,8 +154,8 @@ def _sin_cos(cg, x, cosine: bool):
     j = b.select(flip, b.sub(j, i32(4)), j)
     z = b.fsub(b.fsub(b.fsub(ax, b.fmul(y, _c(_DP[0]))), b.fmul(y, _c(_DP[1]))), b.fmul(y, _c(_DP[2])))
     zz = b.fmul(z, z)
-    sin_part = b.fadd(b.fmul(b.fmul(_horner(b, zz, _SIN_POLY), zz), z), z)
-    cos_part = b.fadd(b.fsub(b.fmul(b.fmul(_horner(b, zz, _COS_POLY), zz), zz), b.fmul(zz, _c(0.5))), _c(1.0))
+    sin_part = b.fadd(b.fmul(b.fmul(horner(b, zz, _SIN_POLY), zz), z), z)
+    cos_part = b.fadd(b.fsub(b.fmul(b.fmul(horner(b, zz, _COS_POLY), zz), zz), b.fmul(zz, _c(0.5))), _c(1.0))
     use_cos = b.or_(b.icmp_signed("==", j, i32(1)), b.icmp_signed("==", j, i32(2)))
     r = b.select(use_cos, cos_part, sin_part)
     negative = flip if cosine else b.xor(flip, b.fcmp_ordered("<", x, _c(0.0)))

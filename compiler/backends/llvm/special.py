@@ -25,14 +25,6 @@ def _d(value):
     return constant(F64, value)
 
 
-def _poly(b, x, coefficients):
-    """Horner's rule, highest coefficient first (Cephes' polevl)."""
-    acc = _d(coefficients[0])
-    for c in coefficients[1:]:
-        acc = b.fadd(b.fmul(acc, x), _d(c))
-    return acc
-
-
 def _poly1(b, x, coefficients):
     """Horner's rule with an implicit leading 1 (Cephes' p1evl)."""
     acc = b.fadd(x, _d(coefficients[0]))
@@ -61,8 +53,8 @@ def _sin_cos(cg, a):
     k = cg.intrinsic("llvm.roundeven", [b.fmul(a, _d(2 / _PI))])
     d = b.fsub(b.fsub(a, b.fmul(k, _d(_PIO2_HI))), b.fmul(k, _d(_PIO2_LO)))
     d2 = b.fmul(d, d)
-    s = b.fmul(d, _poly(b, d2, _SIN))
-    c = _poly(b, d2, _COS)
+    s = b.fmul(d, mathlib.horner(b, d2, _SIN))
+    c = mathlib.horner(b, d2, _COS)
     quadrant = b.and_(b.fptosi(k, I32), ir.Constant(I32, 3))
     odd = b.trunc(quadrant, ir.IntType(1))
     flip_sin = b.icmp_unsigned(">=", quadrant, ir.Constant(I32, 2))  # quadrants 2, 3: -sin, -cos
@@ -99,12 +91,12 @@ def _lgamma_cephes(cg, y):
         z = b.select(up, b.fdiv(z, u), z)
         shift = b.select(up, _d(k + 1), shift)
     t = b.fadd(y, b.fsub(shift, _d(2.0)))
-    rational = b.fdiv(b.fmul(t, _poly(b, t, _LGAM_B)), _poly1(b, t, _LGAM_C))
+    rational = b.fdiv(b.fmul(t, mathlib.horner(b, t, _LGAM_B)), _poly1(b, t, _LGAM_C))
     small = b.fadd(mathlib.log64(cg, cg.intrinsic("llvm.fabs", [z])), rational)
 
     q = b.fadd(b.fsub(b.fmul(b.fsub(y, _d(0.5)), mathlib.log64(cg, y)), y), _d(_LS2PI))
     p = b.fdiv(_d(1.0), b.fmul(y, y))
-    series = b.select(_lt(b, y, 1000.0), _poly(b, p, _LGAM_A),
+    series = b.select(_lt(b, y, 1000.0), mathlib.horner(b, p, _LGAM_A),
                       b.fadd(b.fmul(b.fsub(b.fmul(_d(7.9365079365079365079365e-4), p),
                                            _d(2.7777777777777777777778e-3)), p),
                              _d(0.0833333333333333333333)))
@@ -204,10 +196,10 @@ def digamma(cg, x0):
         y = b.select(step, b.fadd(y, b.fdiv(one, u)), y)
     g = b.fsub(b.fsub(b.fsub(u, _d(_PSI_ROOT[0])), _d(_PSI_ROOT[1])), _d(_PSI_ROOT[2]))
     v = b.fsub(u, one)
-    rational = b.fdiv(_poly(b, v, _PSI_P), _poly(b, v, _PSI_Q))
+    rational = b.fdiv(mathlib.horner(b, v, _PSI_P), mathlib.horner(b, v, _PSI_Q))
     near = b.fadd(b.fmul(g, _d(_PSI_Y)), b.fmul(g, rational))
     z = b.fdiv(one, b.fmul(u, u))
-    tail = b.select(_lt(b, u, 1.0e17), b.fmul(z, _poly(b, z, _PSI_A)), _d(0.0))
+    tail = b.select(_lt(b, u, 1.0e17), b.fmul(z, mathlib.horner(b, z, _PSI_A)), _d(0.0))
     asymptotic = b.fsub(b.fsub(mathlib.log64(cg, u), b.fdiv(_d(0.5), u)), tail)
     out = b.fadd(y, b.select(middle, near, asymptotic))
     out = b.select(integer, harmonic, out)
@@ -260,7 +252,7 @@ def erf_inv(cg, x):
     small, medium = _lt(b, w, 6.25), _lt(b, w, 16.0)
     root = cg.intrinsic("llvm.sqrt", [w])
     w = b.select(small, b.fsub(w, _d(3.125)), b.fsub(root, b.select(medium, _d(3.25), _d(5.0))))
-    polys = [_poly(b, w, c) for c in (_ERF_INV_6_25, _ERF_INV_16, _ERF_INV_LARGE)]
+    polys = [mathlib.horner(b, w, c) for c in (_ERF_INV_6_25, _ERF_INV_16, _ERF_INV_LARGE)]
     p = b.select(small, polys[0], b.select(medium, polys[1], polys[2]))
     out = b.fmul(p, x)
     edge = b.fcmp_ordered("==", cg.intrinsic("llvm.fabs", [x]), _d(1.0))
