@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from kiln.dynamic_dims import DynamicDims
 from kiln.driver import (Signature, argument_leaves, cache_key, import_epoch, is_float0, leaf_value,
                          qualname, stage)
 from kiln.runtime.array import Array
@@ -86,7 +87,7 @@ class JitFunction:
     """`kiln.jit(fn)`: compiles `fn` once per specialisation (shapes, dtypes, static args)."""
 
     def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(),
-                 donate_argnames=(), backend=None, **options):
+                 donate_argnames=(), backend=None, dynamic_dims=None, **options):
         if not callable(fun):
             raise TypeError(f"kiln.jit expects a function, got {fun!r}")
         fun = getattr(fun, "__kiln_inline__", fun)  # jit of a jit function: one level
@@ -95,6 +96,8 @@ class JitFunction:
         self._name = getattr(fun, "__name__", None) or type(fun).__name__
         self._signature = Signature.of(fun, static_argnums, static_argnames)
         self._backend = backend or default_backend()
+        self._dynamic = None if dynamic_dims is None else \
+            DynamicDims(fun, self._signature.signature, dynamic_dims, qualname(fun))
         self._cache: dict = {}
         self._fast: dict = {}  # _fast_key(args) -> Compiled, for calls whose arguments are all arrays
         # The native entry of the latest all-array call, valid while no module was imported or
@@ -118,7 +121,15 @@ class JitFunction:
             spec = stage(self._fun, bound, treedef, avals, static, self._name)
             if not build:
                 return Compiled(spec, None), leaves, avals
-            compiled = self._cache[key] = Compiled(spec, _backend_compile(self._backend, spec, self._name))
+            run = None
+            if self._dynamic is not None and self._backend in ("llvm", "cpu"):
+                run = self._dynamic.run(
+                    lambda other: stage(self._fun, bound, treedef, other, static, self._name), spec,
+                    (treedef, static, config.x64_enabled), dynamic, avals,
+                    lambda program, symbols: _backend_compile(self._backend, program, self._name, symbols))
+            if run is None:
+                run = _backend_compile(self._backend, spec.program, self._name)
+            compiled = self._cache[key] = Compiled(spec, run)
         return compiled, leaves, avals
 
     def __call__(self, *args, **kwargs):
@@ -164,13 +175,13 @@ def default_backend() -> str:
     return os.environ.get("KILN_BACKEND", "") or "llvm"
 
 
-def _backend_compile(backend: str, spec, name: str):
+def _backend_compile(backend: str, program, name: str, symbols=()):
     if backend in ("reference", "python"):
         from kiln.backends.reference import compile_program
-        return compile_program(spec.program, _identifier(name))
+        return compile_program(program, _identifier(name))
     if backend in ("llvm", "cpu"):
         from kiln.backends.llvm import compile_program
-        return compile_program(spec.program, _identifier(name))
+        return compile_program(program, _identifier(name), symbols)
     raise ValueError(f"kiln: unknown backend {backend!r}; available: 'reference', 'llvm'")
 
 
@@ -180,14 +191,18 @@ def _identifier(name: str) -> str:
 
 
 def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), donate_argnames=(),
-        backend=None, **options):
-    """Compile `fun`; usable as `@jit`, `jit(f, static_argnums=...)` or `partial(jit, ...)`."""
+        backend=None, dynamic_dims=None, **options):
+    """Compile `fun`; usable as `@jit`, `jit(f, static_argnums=...)` or `partial(jit, ...)`.
+
+    `dynamic_dims` declares dimensions whose size may change from call to call without
+    compiling again, e.g. `{"x": 0}` or `{"x": {0: "batch"}, "y": {0: "batch"}}` (see
+    `kiln.dynamic_dims`)."""
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames,
                                  donate_argnums=donate_argnums, donate_argnames=donate_argnames,
-                                 backend=backend, **options)
+                                 backend=backend, dynamic_dims=dynamic_dims, **options)
     return JitFunction(fun, static_argnums, static_argnames, donate_argnums, donate_argnames,
-                       backend, **options)
+                       backend, dynamic_dims, **options)
 
 
 def _as_jit(fun, static_argnums=(), static_argnames=()) -> JitFunction:

@@ -63,3 +63,8 @@ class TracerArrayConversionError(CompileError, TypeError):
 
 class NonConcreteBooleanIndexError(IndexError):
     """Boolean-mask indexing of a value being compiled: the result's shape depends on data."""
+
+
+class DynamicDimsWarning(UserWarning):
+    """A function declared with `dynamic_dims` is compiled for each size after all (the
+    message says why); its results are unchanged."""

@@ -6,18 +6,125 @@ names; what a primitive means lives in rule tables keyed by it (see `kiln.primit
 Structured control flow keeps sub-programs inside `params`.
 
 Every value has an abstract value (`aval`): a static shape and a dtype, plus JAX's
-`weak_type` flag for values that came from Python scalars. Dimensions are plain ints now;
-`Dim` leaves the room for symbolic ones.
+`weak_type` flag for values that came from Python scalars. A dimension is an int, or, in a
+program generalised over dimensions declared dynamic (`kiln.jit(f, dynamic_dims=...)`), a
+`DimExpr`: a polynomial in named sizes with integer coefficients, such as `n` or `2*n - 1`.
 """
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 import numpy as np
 
-Dim = int
+
+class DimExpr:
+    """A symbolic size: a polynomial in named sizes with integer coefficients.
+
+    Sums and products with ints and other DimExprs stay symbolic; a result with no symbol left
+    is a plain int (`dim`). Anything that would need its value (comparisons with `<`, `bool`,
+    `int`, `range`, NumPy) raises TypeError, so code that only works on known sizes fails loudly
+    instead of guessing; `==` is structural (a DimExpr never equals an int).
+    """
+    __slots__ = ("terms", "_hash")
+
+    def __init__(self, terms):
+        # ((monomial, coefficient), ...), monomial a sorted tuple of names, () the constant
+        self.terms = tuple(sorted((m, c) for m, c in terms if c))
+        self._hash = hash(self.terms)
+
+    @staticmethod
+    def symbol(name: str) -> "DimExpr":
+        return DimExpr([((name,), 1)])
+
+    @property
+    def symbols(self) -> frozenset:
+        return frozenset(s for m, _ in self.terms for s in m)
+
+    def evaluate(self, sizes: dict) -> int:
+        return sum(c * math.prod(sizes[s] for s in m) for m, c in self.terms)
+
+    def _combine(self, other, sign=1):
+        other = _operand(other)
+        if other is NotImplemented:
+            return NotImplemented
+        total = dict(self.terms)
+        for m, c in (other.terms if isinstance(other, DimExpr) else [((), other)]):
+            total[m] = total.get(m, 0) + sign * c
+        return dim(total.items())
+
+    def __add__(self, other):
+        return self._combine(other)
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self._combine(other, -1)
+
+    def __rsub__(self, other):
+        return (-self)._combine(other)
+
+    def __neg__(self):
+        return DimExpr([(m, -c) for m, c in self.terms])
+
+    def __mul__(self, other):
+        other = _operand(other)
+        if other is NotImplemented:
+            return NotImplemented
+        terms = other.terms if isinstance(other, DimExpr) else [((), other)]
+        total = {}
+        for m1, c1 in self.terms:
+            for m2, c2 in terms:
+                m = tuple(sorted(m1 + m2))
+                total[m] = total.get(m, 0) + c1 * c2
+        return dim(total.items())
+
+    __rmul__ = __mul__
+
+    def __eq__(self, other):
+        return isinstance(other, DimExpr) and other.terms == self.terms
+
+    def __hash__(self):
+        return self._hash
+
+    def _unknown(self, *_):
+        raise TypeError(f"the size {self} is only known when the function is called "
+                        "(a dimension declared dynamic)")
+
+    __lt__ = __le__ = __gt__ = __ge__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _unknown
+    __truediv__ = __rtruediv__ = __bool__ = __index__ = __int__ = __float__ = _unknown
+
+    def __str__(self):
+        parts = []
+        for m, c in sorted(self.terms, key=lambda t: (-len(t[0]), t[0])):
+            name = "*".join(m)
+            text = (name if c == 1 else f"-{name}" if c == -1 else f"{c}*{name}") if m else str(c)
+            parts.append(text)
+        return " + ".join(parts).replace("+ -", "- ")
+
+    __repr__ = __str__
+
+
+def _operand(x):
+    """An int or DimExpr to combine with, or NotImplemented."""
+    if isinstance(x, DimExpr):
+        return x
+    if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
+        return int(x)
+    return NotImplemented
+
+
+def dim(terms):
+    """A DimExpr from ((monomial, coefficient), ...), or an int when it has no symbol."""
+    expr = DimExpr(terms)
+    if all(not m for m, _ in expr.terms):
+        return sum(c for _, c in expr.terms)
+    return expr
+
+
+Dim = Union[int, DimExpr]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +139,7 @@ class ShapedArray:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     def strip_weak(self) -> ShapedArray:
         return ShapedArray(self.shape, self.dtype, False) if self.weak_type else self

@@ -12,11 +12,13 @@ passed transposed. Batch dimensions must lead in both operands; other layouts ru
 from __future__ import annotations
 
 import ctypes
+import math
 
 import numpy as np
 from llvmlite import ir
 
 from kiln.backends.llvm.types import I8, I32, I64, PTR, constant, register_type
+from kiln.ir import DimExpr
 
 GEMM = {np.dtype(np.float32): "sgemm", np.dtype(np.float64): "dgemm",
         np.dtype(np.complex64): "cgemm", np.dtype(np.complex128): "zgemm"}
@@ -64,9 +66,12 @@ def try_gemm(cg, eqn) -> bool:
     r_layout = _layout(rhs.aval.ndim, rb, rc, rfree)
     if l_layout is None or r_layout is None or list(lc) != sorted(lc) or list(rc) != sorted(rc):
         return False
-    size = lambda x, dims: int(np.prod([x.aval.shape[d] for d in dims], dtype=np.int64))
+    size = lambda x, dims: math.prod(x.aval.shape[d] for d in dims)
     batch, m, n, k = size(lhs, lb), size(lhs, lfree), size(rhs, rfree), size(lhs, lc)
-    if m * n * k < MIN_WORK or m == 0 or n == 0:
+    if m == 0 or n == 0:
+        return False
+    work = m * n * k
+    if not isinstance(work, DimExpr) and work < MIN_WORK:  # (symbolic: BLAS, sized when it runs)
         return False
     if k == 0:
         return False  # the loops write the zeros
@@ -82,7 +87,9 @@ def _call_gemm(cg, name, dtype, lhs, rhs, out, l_layout, r_layout, batch, m, n, 
 
     def slot(typ, value):
         p = cg.entry_alloca(typ)
-        b.store(value if isinstance(value, ir.Constant) else ir.Constant(typ, value), p)
+        if isinstance(value, DimExpr):
+            value = b.trunc(cg.i64(value), typ)
+        b.store(value if isinstance(value, (ir.Constant, ir.Instruction)) else ir.Constant(typ, value), p)
         return p
 
     # C^T (N x M) = op(rhs') (N x K) . op(lhs') (K x M), all column-major
@@ -95,7 +102,7 @@ def _call_gemm(cg, name, dtype, lhs, rhs, out, l_layout, r_layout, batch, m, n, 
     base = {v: cg.ptrs[cg.plan.views.get(v, v)] for v in (lhs, rhs, out)}
 
     def at(v, i, size):
-        offset = b.mul(i, ir.Constant(I64, size))
+        offset = b.mul(i, cg.i64(size))
         return b.gep(base[v], [offset], inbounds=True, source_etype=t)
 
     def one(i):

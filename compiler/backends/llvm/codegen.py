@@ -1,23 +1,27 @@
 """LLVM IR for a planned program: one function, `void kiln_entry(ptr* buffers)`.
 
 `buffers` holds the program's constants, then its inputs, then its outputs (allocated by the
-caller). Each kernel of the plan becomes a loop nest; values fused into a kernel are computed
+caller); a program with symbolic dimensions (see `kiln.passes.dynamic_dims`) gets a pointer to
+their sizes (int64, one per symbol) before them, and every size in its code is computed from
+those (`Codegen.i64`). Symbolic sizes are at least 1 when it runs (the driver checks it). Each kernel of the plan becomes a loop nest; values fused into a kernel are computed
 in its innermost loop from their operands at the mapped index; intermediates are allocated
 with malloc before their kernel and freed after the last kernel that reads them.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from llvmlite import ir
 
-from kiln.backends.llvm.lowerings import scalar_rules
+from kiln.backends.llvm.lowerings import convert, scalar_rules
 from kiln.backends.llvm import complex as complex_ops
 from kiln.backends.llvm import control, indexing, linalg, parallel, reductions, sort
 from kiln.backends.llvm.plan import CONTROL, Plan, UnsupportedError
 from kiln.backends.llvm.plan import buffers_read as _reads
 from kiln.backends.llvm.plan import plan as make_plan
-from kiln.backends.llvm.types import I1, I8, I32, I64, PTR, VOID, constant, is_float, is_signed, memory_type, register_type
-from kiln.ir import Literal, Var
+from kiln.backends.llvm.types import I1, I8, I32, I64, PTR, VOID, at_least_1, constant, last_index, is_float, is_signed, memory_type, register_type
+from kiln.ir import DimExpr, Literal, Var
 
 ENTRY = "kiln_entry"
 
@@ -31,20 +35,49 @@ def strides(shape) -> list[int]:
 
 
 class Codegen:
-    def __init__(self, plan: Plan, arg_vars: list, name: str):
+    def __init__(self, plan: Plan, arg_vars: list, name: str, symbols=()):
         self.plan = plan
         self.module = ir.Module(name)
         self.fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), ENTRY)
         self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
         self.alloca_block = self.b.block
         self.ptrs = {}
+        self.symbols = tuple(symbols)
         table = self.fn.args[0]
-        for i, v in enumerate(arg_vars):
-            slot = self.b.gep(table, [ir.Constant(I64, i)], inbounds=True, source_etype=PTR)
-            self.ptrs[v] = self.b.load(slot, typ=PTR, name=f"arg{i}")
+        slots = [self.b.load(self.b.gep(table, [ir.Constant(I64, i)], inbounds=True, source_etype=PTR),
+                             typ=PTR, name=f"arg{i}") for i in range(len(arg_vars) + bool(symbols))]
+        self.sizes_ptr = slots.pop(0) if symbols else None
+        self.load_sizes()
+        self.ptrs = dict(zip(arg_vars, slots))
         self.memo = {}
         self.precise = True  # libm for functions with a fast path (see `note_fallback`)
         self.fallback = None  # the stack slot of the current kernel's fallback flag
+
+    # ------------------------------------------------------------------ sizes
+
+    def load_sizes(self):
+        """The symbolic sizes as i64 values of the current function (read at its entry)."""
+        self.size_values = {s: self.b.load(self.b.gep(self.sizes_ptr, [ir.Constant(I64, k)], source_etype=I64),
+                                           typ=I64, name=s)
+                            for k, s in enumerate(self.symbols)}
+
+    def i64(self, size):
+        """An i64 value of a size: a constant, or computed from the symbolic sizes."""
+        if not isinstance(size, DimExpr):
+            return ir.Constant(I64, size)
+        b, total = self.b, None
+        for monomial, coefficient in size.terms:
+            term = ir.Constant(I64, coefficient)
+            for name in monomial:
+                term = b.mul(term, self.size_values[name], flags=("nsw",))
+            total = term if total is None else b.add(total, term, flags=("nsw",))
+        return total
+
+    def literal(self, atom):
+        """The value of a literal (a size converted to its dtype where it is symbolic)."""
+        if isinstance(atom.value, DimExpr):
+            return convert(self, self.i64(atom.value), np.dtype(np.int64), atom.aval.dtype)
+        return constant(atom.aval.dtype, atom.value)
 
     # ------------------------------------------------------------------ helpers for rules
 
@@ -85,8 +118,10 @@ class Codegen:
 
     # ------------------------------------------------------------------ loops
 
-    def loop(self, n: int, body):
-        """`for i in range(n): body(i)` with n > 0 known."""
+    def loop(self, n, body):
+        """`for i in range(n): body(i)` with n > 0 known, or a symbolic n."""
+        if isinstance(n, DimExpr):
+            return self.loop_range(ir.Constant(I64, 0), self.i64(n), body)
         if n == 0:
             return
         b = self.b
@@ -149,21 +184,24 @@ class Codegen:
     def split_nest(self, eqn, shape, body, work=None):
         """`nest(shape, body)`, across the cores when the kernel is large enough (`work`
         elements, the shape's size by default): the nest is outlined into a function of
-        (buffers, lo, hi) run by `kiln_parallel_for`."""
-        work = int(np.prod(shape, dtype=np.int64)) if work is None else work
-        if not parallel.worth_splitting(shape, work):
+        (buffers, lo, hi) run by `kiln_parallel_for`. Where the work is symbolic, the nest is
+        outlined all the same, and the sizes choose when it runs between `kiln_parallel_for`
+        and one call for the whole range."""
+        work = math.prod(shape) if work is None else work
+        worth = parallel.worth_splitting(shape, work)
+        if worth is False:
             return self.nest(shape, body)
         bases = list(dict.fromkeys([*(self.plan.views.get(v, v) for v in _reads(eqn, self.plan)), *eqn.outputs]))
         bases = [v for v in bases if v in self.ptrs]
         shared_flag = self.fallback
-        table = self.entry_alloca(PTR, count=len(bases) + 1)
-        for k, v in enumerate([*(self.ptrs[v] for v in bases), shared_flag]):
+        table = self.entry_alloca(PTR, count=len(bases) + 2)
+        for k, v in enumerate([*(self.ptrs[v] for v in bases), shared_flag, self.sizes_ptr]):
             if v is not None:
                 self.b.store(v, self.b.gep(table, [ir.Constant(I64, k)], source_etype=PTR))
         # emit the part function
         self.parts = getattr(self, "parts", 0) + 1
         part = ir.Function(self.module, parallel.PART, f"kiln_part{self.parts}")
-        saved = (self.fn, self.b, self.alloca_block, self.ptrs, self.fallback)
+        saved = (self.fn, self.b, self.alloca_block, self.ptrs, self.fallback, self.sizes_ptr, self.size_values)
         self.fn = part
         self.b = ir.IRBuilder(part.append_basic_block("entry"))
         self.alloca_block = self.b.block
@@ -172,6 +210,10 @@ class Codegen:
         for k, v in enumerate(bases):
             slot = self.b.gep(args, [ir.Constant(I64, k)], source_etype=PTR)
             self.ptrs[v] = self.b.load(slot, typ=PTR)
+        if self.symbols:
+            slot = self.b.gep(args, [ir.Constant(I64, len(bases) + 1)], source_etype=PTR)
+            self.sizes_ptr = self.b.load(slot, typ=PTR)
+            self.load_sizes()
         if shared_flag is not None:  # a flag of its own, merged into the shared one by setting it
             self.fallback = self.entry_alloca(I8)
             self.b.store(ir.Constant(I8, 0), self.fallback)
@@ -182,8 +224,18 @@ class Codegen:
                 shared = self.b.load(self.b.gep(args, [ir.Constant(I64, len(bases))], source_etype=PTR), typ=PTR)
                 self.b.store(ir.Constant(I8, 1), shared)
         self.b.ret_void()
-        self.fn, self.b, self.alloca_block, self.ptrs, self.fallback = saved
-        self.b.call(parallel.parallel_for(self.module), [part, table, ir.Constant(I64, shape[0])])
+        self.fn, self.b, self.alloca_block, self.ptrs, self.fallback, self.sizes_ptr, self.size_values = saved
+        b, n = self.b, self.i64(shape[0])
+        if worth:
+            b.call(parallel.parallel_for(self.module), [part, table, n])
+            return
+        big = b.and_(b.icmp_signed(">=", self.i64(work), ir.Constant(I64, parallel.MIN_ELEMENTS)),
+                     b.icmp_signed(">=", n, ir.Constant(I64, 2)))
+        with b.if_else(big) as (split, whole):
+            with split:
+                b.call(parallel.parallel_for(self.module), [part, table, n])
+            with whole:
+                b.call(part, [table, ir.Constant(I64, 0), n])
 
     # ------------------------------------------------------------------ memory
 
@@ -192,7 +244,7 @@ class Codegen:
         for d, (size, stride) in enumerate(zip(shape, strides(shape))):
             if size == 1:
                 continue
-            term = index[d] if stride == 1 else self.b.mul(index[d], ir.Constant(I64, stride), flags=("nuw", "nsw"))
+            term = index[d] if stride == 1 else self.b.mul(index[d], self.i64(stride), flags=("nuw", "nsw"))
             total = term if total is None else self.b.add(total, term, flags=("nuw", "nsw"))
         return total if total is not None else ir.Constant(I64, 0)
 
@@ -210,8 +262,7 @@ class Codegen:
         self.b.store(value, self.address(var, self.offset(var.aval.shape, index)))
 
     def malloc(self, var):
-        nbytes = max(var.aval.size * var.aval.dtype.itemsize, 1)
-        self.ptrs[var] = self.external("malloc", PTR, [ir.Constant(I64, nbytes)])
+        self.ptrs[var] = self.external("malloc", PTR, [self.i64(at_least_1(var.aval.size * var.aval.dtype.itemsize))])
 
     def free(self, var):
         self.external("free", VOID, [self.ptrs[var]])
@@ -221,7 +272,7 @@ class Codegen:
     def value(self, atom, index):
         """The value of `atom` at `index` (a list of i64, one per dimension)."""
         if isinstance(atom, Literal):
-            return constant(atom.aval.dtype, atom.value)
+            return self.literal(atom)
         if atom not in self.plan.fused:
             return self.load_linear(atom, self.offset(atom.aval.shape, index))
         eqn = self.plan.producers[atom]
@@ -271,13 +322,13 @@ class Codegen:
         inner = []
         for i, start, step in zip(index, p["start_indices"], steps):
             scaled = i if step == 1 else self.b.mul(i, ir.Constant(I64, step))
-            inner.append(scaled if start == 0 else self.b.add(scaled, ir.Constant(I64, start)))
+            inner.append(scaled if start == 0 else self.b.add(scaled, self.i64(start)))
         return self.value(x, inner)
 
     def map_rev(self, eqn, index):
         (x,), dims = eqn.inputs, eqn.params["dimensions"]
         shape = x.aval.shape
-        return self.value(x, [self.b.sub(ir.Constant(I64, shape[d] - 1), i) if d in dims else i
+        return self.value(x, [self.b.sub(self.i64(shape[d] - 1), i) if d in dims else i
                               for d, i in enumerate(index)])
 
     def map_iota(self, eqn, index):
@@ -298,10 +349,10 @@ class Codegen:
             return v
         return self.b.sext(v, I64) if is_signed(atom.aval.dtype) else self.b.zext(v, I64)
 
-    def _clamp(self, v, lo: int, hi: int):
-        b = self.b
-        v = b.select(b.icmp_signed("<", v, ir.Constant(I64, lo)), ir.Constant(I64, lo), v)
-        return b.select(b.icmp_signed(">", v, ir.Constant(I64, hi)), ir.Constant(I64, hi), v)
+    def _clamp(self, v, lo, hi):
+        b, lo, hi = self.b, self.i64(lo), self.i64(hi)
+        v = b.select(b.icmp_signed("<", v, lo), lo, v)
+        return b.select(b.icmp_signed(">", v, hi), hi, v)
 
     def map_concatenate(self, eqn, index):
         """Every operand read at its clamped index, the one the element lies in selected."""
@@ -311,10 +362,10 @@ class Codegen:
             size = x.aval.shape[d]
             if size == 0:
                 continue
-            local = self._clamp(b.sub(index[d], ir.Constant(I64, start)), 0, size - 1)
+            local = self._clamp(b.sub(index[d], self.i64(start)), 0, size - 1)
             value = self.value(x, [*index[:d], local, *index[d + 1:]])
             out = value if out is None else b.select(
-                b.icmp_signed(">=", index[d], ir.Constant(I64, start)), value, out)
+                b.icmp_signed(">=", index[d], self.i64(start)), value, out)
             start += size
         return out
 
@@ -323,13 +374,13 @@ class Codegen:
         inside, inner = None, []
         for i, n, (lo, _, interior) in zip(index, x.aval.shape, eqn.params["padding_config"]):
             step = interior + 1
-            t = b.sub(i, ir.Constant(I64, lo))
+            t = b.sub(i, self.i64(lo))
             q = b.sdiv(t, ir.Constant(I64, step)) if step > 1 else t
-            ok = b.and_(b.icmp_signed(">=", t, ir.Constant(I64, 0)), b.icmp_signed("<", q, ir.Constant(I64, n)))
+            ok = b.and_(b.icmp_signed(">=", t, ir.Constant(I64, 0)), b.icmp_signed("<", q, self.i64(n)))
             if step > 1:
                 ok = b.and_(ok, b.icmp_signed("==", b.srem(t, ir.Constant(I64, step)), ir.Constant(I64, 0)))
             inside = ok if inside is None else b.and_(inside, ok)
-            inner.append(self._clamp(q, 0, max(n - 1, 0)))
+            inner.append(self._clamp(q, 0, last_index(n)))
         fill_value = self.value(fill, [])
         if any(n == 0 for n in x.aval.shape):
             return fill_value
@@ -350,9 +401,9 @@ class Codegen:
         inside, inner = None, []
         for i, l, n in zip(index, lo, sizes):
             t = b.sub(i, l)
-            ok = b.and_(b.icmp_signed(">=", t, ir.Constant(I64, 0)), b.icmp_signed("<", t, ir.Constant(I64, n)))
+            ok = b.and_(b.icmp_signed(">=", t, ir.Constant(I64, 0)), b.icmp_signed("<", t, self.i64(n)))
             inside = ok if inside is None else b.and_(inside, ok)
-            inner.append(self._clamp(t, 0, max(n - 1, 0)))
+            inner.append(self._clamp(t, 0, last_index(n)))
         if any(n == 0 for n in sizes):
             return self.value(x, index)
         if inside is None:  # rank 0: the update replaces the value
@@ -365,7 +416,7 @@ class Codegen:
     def map_reshape(self, eqn, index):
         (x,) = eqn.inputs
         if isinstance(x, Literal):
-            return constant(x.aval.dtype, x.value)
+            return self.literal(x)
         return self.load_linear(x, self.offset(eqn.outputs[0].aval.shape, index))
 
     # ------------------------------------------------------------------ kernels
@@ -411,7 +462,7 @@ class Codegen:
         """The memory holding `atom`; a literal is stored in a stack slot first."""
         if isinstance(atom, Literal):
             slot = self.entry_alloca(memory_type(atom.aval.dtype))
-            value = constant(atom.aval.dtype, atom.value)
+            value = self.literal(atom)
             self.b.store(self.b.zext(value, memory_type(np.bool_)) if atom.aval.dtype == np.bool_ else value, slot)
             return slot
         return self.ptrs[self.plan.views.get(atom, atom)]
@@ -419,13 +470,13 @@ class Codegen:
     def copy(self, dst, src, aval):
         """memmove: the buffers may be the same (a loop's final carry already in place)."""
         nbytes = aval.size * aval.dtype.itemsize
-        if nbytes:
+        if isinstance(nbytes, DimExpr) or nbytes:
             fn = self.module.globals.get("llvm.memmove.p0.p0.i64") or ir.Function(
                 self.module, ir.FunctionType(VOID, [PTR, PTR, I64, I1]), "llvm.memmove.p0.p0.i64")
-            self.b.call(fn, [dst, src, ir.Constant(I64, nbytes), ir.Constant(I1, 0)])
+            self.b.call(fn, [dst, src, self.i64(nbytes), ir.Constant(I1, 0)])
 
     def fill(self, ptr, literal):
-        value = constant(literal.aval.dtype, literal.value)
+        value = self.literal(literal)
         if literal.aval.dtype == np.bool_:
             value = self.b.zext(value, memory_type(np.bool_))
         t = memory_type(literal.aval.dtype)
@@ -480,9 +531,10 @@ class Codegen:
             self.b.position_at_start(self.alloca_block)
             return self.b.alloca(t, size=None if count is None else ir.Constant(I32, count))
 
-def generate(plan: Plan, arg_vars: list, name: str) -> ir.Module:
-    """The module for `plan`; `arg_vars` are the buffers passed in (consts, inputs, outputs)."""
-    cg = Codegen(plan, arg_vars, name)
+def generate(plan: Plan, arg_vars: list, name: str, symbols=()) -> ir.Module:
+    """The module for `plan`; `arg_vars` are the buffers passed in (consts, inputs, outputs),
+    after the sizes of `symbols` when there are any."""
+    cg = Codegen(plan, arg_vars, name, symbols)
     cg.emit_kernels(set(arg_vars))
     cg.b.ret_void()
     return cg.module

@@ -7,10 +7,11 @@ the end, the carry is moved into the result buffers when it lies in the other se
 """
 from __future__ import annotations
 
-import numpy as np
+import math
+
 from llvmlite import ir
 
-from kiln.backends.llvm.types import I1, I8, I64, PTR
+from kiln.backends.llvm.types import I1, I8, I64, PTR, at_least_1
 
 __all__ = ["emit"]
 
@@ -46,7 +47,7 @@ class _Carry:
     def __init__(self, cg, results, init):
         self.cg, self.results = cg, results
         b = cg.b
-        self.spare = [cg.external("malloc", PTR, [ir.Constant(I64, max(v.aval.size * v.aval.dtype.itemsize, 1))])
+        self.spare = [cg.external("malloc", PTR, [cg.i64(at_least_1(v.aval.size * v.aval.dtype.itemsize))])
                       for v in results]
         self.current, self.other = [], []
         for v, src in zip(results, init):
@@ -112,11 +113,11 @@ def _scan(cg, eqn, *, body, n_extras, n_carry, length, reverse, **_):
 
     def row(ptr, aval, j):
         """The j-th slice along the leading axis: contiguous in row-major order."""
-        per_row = int(np.prod(aval.shape[1:], dtype=np.int64)) * aval.dtype.itemsize
-        return b.gep(ptr, [b.mul(j, ir.Constant(I64, per_row))], inbounds=True, source_etype=I8)
+        per_row = math.prod(aval.shape[1:]) * aval.dtype.itemsize
+        return b.gep(ptr, [b.mul(j, cg.i64(per_row))], inbounds=True, source_etype=I8)
 
     def step(i):
-        j = b.sub(ir.Constant(I64, length - 1), i) if reverse else i
+        j = b.sub(cg.i64(length - 1), i) if reverse else i
         x_rows = [row(p, a.aval, j) for p, a in zip(xs, xs_atoms)]
         y_rows = [row(cg.ptrs[v], v.aval, j) for v in ys]
         cg.emit_program(body, extras + carry.load(carry.current) + x_rows, carry.load(carry.other) + y_rows)

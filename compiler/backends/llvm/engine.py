@@ -18,7 +18,7 @@ import llvmlite.binding as llvm
 from kiln.backends.llvm import blas
 from kiln.backends.llvm.codegen import ENTRY, generate
 from kiln.backends.llvm.plan import plan as make_plan
-from kiln.ir import Literal, Program
+from kiln.ir import DimExpr, Literal, Program
 
 
 @functools.lru_cache(maxsize=None)
@@ -97,10 +97,16 @@ data_pointer = _data_reader()
 
 
 class Executable:
-    """A compiled program: `run(*inputs)` returns the outputs as NumPy arrays."""
+    """A compiled program. `bind(sizes)` gives the callable for one set of sizes of its symbolic
+    dimensions (a program generalised over `dynamic_dims`); a program without them is run
+    directly: `run(*inputs)` returns the outputs as NumPy arrays.
 
-    def __init__(self, program: Program, name: str):
+    The entry's buffer table holds, in order: a pointer to the sizes (int64, one per symbol,
+    only when there are symbols), the constants, the inputs, the outputs."""
+
+    def __init__(self, program: Program, name: str, symbols=()):
         dump = _dump_kinds()
+        self.symbols = tuple(symbols)
         self.plan = make_plan(program)
         if "plan" in dump:
             _dump("plan", name, self.plan.describe())
@@ -110,7 +116,7 @@ class Executable:
         self.consts = [np.ascontiguousarray(value) for _, value in program.consts]
         self.const_by_var = {v: c for (v, _), c in zip(program.consts, self.consts)}
         arg_vars = [v for v, _ in program.consts] + list(program.inputs) + self.out_vars
-        module = generate(self.plan, arg_vars, name)
+        module = generate(self.plan, arg_vars, name, self.symbols)
         if "llvm" in dump:
             _dump("llvm", name, str(module))
         self.module = optimise(module)
@@ -119,56 +125,85 @@ class Executable:
         if "asm" in dump:
             _dump("asm", name, target_machine().emit_assembly(self.module))
         self.engine = jit_engine(self.module)
-        self.entry = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(self.engine.get_function_address(ENTRY))
-        self.table = ctypes.c_void_p * len(arg_vars)
+        self.address = self.engine.get_function_address(ENTRY)
+        self.entry = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(self.address)
+        self.table = ctypes.c_void_p * (len(arg_vars) + bool(self.symbols))
         self.const_pointers = [data_pointer(c) for c in self.consts]
-        self.out_avals = [(v.aval.shape, v.aval.dtype) for v in self.out_vars]
         # each output: the index of the buffer the entry wrote, or None (an input, a constant
         # or a literal, copied after the call)
         written = {v: k for k, v in enumerate(self.out_vars)}
         self.picks = [None if isinstance(v, Literal) else written.get(v) for v in program.outputs]
         self.copied = any(k is None for k in self.picks)
-        self.outputs = program.outputs
-        self.inputs = program.inputs
+        self.program = program
+        self._run = None if self.symbols else self.bind({})
+
+    def bind(self, sizes: dict) -> "Run":
+        return Run(self, sizes)
+
+    def object_code(self) -> bytes:
+        """Relocatable machine code of the program (for storing compiled artifacts)."""
+        return target_machine().emit_object(self.module)
+
+    def native_entry(self, inputs, outputs, result: str):
+        return self._run.native_entry(inputs, outputs, result)
+
+    def __call__(self, *inputs):
+        return self._run(*inputs)
+
+
+def _concrete(shape, sizes) -> tuple:
+    return tuple(d.evaluate(sizes) if isinstance(d, DimExpr) else d for d in shape)
+
+
+class Run:
+    """An executable at one set of sizes: `run(*inputs)` returns the outputs as NumPy arrays."""
+
+    def __init__(self, exe: Executable, sizes: dict):
+        self.exe = exe
+        self.sizes = np.array([sizes[s] for s in exe.symbols], np.int64)
+        self.pointers = ([data_pointer(self.sizes)] if exe.symbols else []) + exe.const_pointers
+        self.out_avals = [(_concrete(v.aval.shape, sizes), v.aval.dtype) for v in exe.out_vars]
+        self.in_avals = [(_concrete(v.aval.shape, sizes), v.aval.dtype) for v in exe.program.inputs]
+        self._sizes = dict(sizes)
 
     def native_entry(self, inputs, outputs, result: str):
         """A CPython builtin running this program for calls whose arguments are exactly
         `inputs` (see dispatch.build), or None where the outputs are not all fresh buffers of
         the program with the avals `outputs` (a program that passes an input or a constant
         through keeps the general path)."""
-        if self.copied or len(set(self.picks)) != len(self.picks):
+        exe = self.exe
+        if exe.copied or len(set(exe.picks)) != len(exe.picks):
             return None
-        written = [self.out_avals[k] for k in self.picks]
+        written = [self.out_avals[k] for k in exe.picks]
         if [(tuple(s), np.dtype(d)) for s, d, _ in outputs] != [(tuple(s), np.dtype(d)) for s, d in written]:
             return None
-        if [(tuple(s), np.dtype(d)) for _, s, d, _ in inputs] != [
-                (tuple(v.aval.shape), np.dtype(v.aval.dtype)) for v in self.inputs]:
+        if [(tuple(s), np.dtype(d)) for _, s, d, _ in inputs] != [(s, np.dtype(d)) for s, d in self.in_avals]:
             return None
         from kiln.backends.llvm import dispatch
-        return dispatch.build(self.engine.get_function_address(ENTRY), self.const_pointers,
-                              inputs, list(zip(outputs, self.picks)), result, keep_alive=self)
-
-    def object_code(self) -> bytes:
-        """Relocatable machine code of the program (for storing compiled artifacts)."""
-        return target_machine().emit_object(self.module)
+        return dispatch.build(exe.address, self.pointers, inputs, list(zip(outputs, exe.picks)), result,
+                              keep_alive=self)
 
     def __call__(self, *inputs):
+        exe = self.exe
         arrays = [np.ascontiguousarray(x) for x in inputs]
         outs = [np.empty(shape, dtype) for shape, dtype in self.out_avals]
-        self.entry(self.table(*self.const_pointers, *map(data_pointer, arrays), *map(data_pointer, outs)))
-        if not self.copied:
-            return tuple(outs[k] for k in self.picks)
-        return tuple(outs[k] if k is not None else self._copy(v, arrays) for k, v in zip(self.picks, self.outputs))
+        exe.entry(exe.table(*self.pointers, *map(data_pointer, arrays), *map(data_pointer, outs)))
+        if not exe.copied:
+            return tuple(outs[k] for k in exe.picks)
+        return tuple(outs[k] if k is not None else self._copy(v, arrays)
+                     for k, v in zip(exe.picks, exe.program.outputs))
 
     def _copy(self, v, arrays):
         """An output the program passes through: a literal, an input or a constant."""
         if isinstance(v, Literal):
-            return np.full(v.aval.shape, v.value, v.aval.dtype)
-        if v in self.const_by_var:
-            return np.array(self.const_by_var[v])
-        return np.array(arrays[self.inputs.index(v)])
+            value = v.value.evaluate(self._sizes) if isinstance(v.value, DimExpr) else v.value
+            return np.full(_concrete(v.aval.shape, self._sizes), value, v.aval.dtype)
+        if v in self.exe.const_by_var:
+            return np.array(self.exe.const_by_var[v])
+        return np.array(arrays[self.exe.program.inputs.index(v)])
 
 
-def compile_program(program: Program, name: str = "f"):
-    """A callable running `program` natively: `fn(*inputs) -> tuple of NumPy arrays`."""
-    return Executable(program, name)
+def compile_program(program: Program, name: str = "f", symbols=()):
+    """A callable running `program` natively: `fn(*inputs) -> tuple of NumPy arrays`; for a
+    program with symbolic dimensions (`symbols`, their names), an Executable to `bind`."""
+    return Executable(program, name, symbols)

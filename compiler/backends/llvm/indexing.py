@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 
-from kiln.backends.llvm.types import I64, constant
+from kiln.backends.llvm.types import I64, constant, last_index
 
 __all__ = ["gather", "scatter"]
 
@@ -54,9 +54,9 @@ def positions(cg, spec, x_shape, indices, out_index, clip: bool):
             start, _, step = entry[1:]
             i = out_index[d]
             i = i if step == 1 else b.mul(i, ir.Constant(I64, step))
-            operand.append(b.add(i, ir.Constant(I64, start)) if start else i)
+            operand.append(i if start == 0 else b.add(i, cg.i64(start)))
         elif kind == "int":
-            operand.append(ir.Constant(I64, entry[1]))
+            operand.append(cg.i64(entry[1]))
         else:
             atom = indices[entry[1]]
             shape = atom.aval.shape
@@ -65,14 +65,14 @@ def positions(cg, spec, x_shape, indices, out_index, clip: bool):
             raw = cg.value(atom, own)
             wide = b.sext(raw, I64) if atom.aval.dtype.kind == "i" and raw.type.width < 64 else \
                 (b.zext(raw, I64) if raw.type.width < 64 else raw)
-            i = b.select(b.icmp_signed("<", wide, ir.Constant(I64, 0)), b.add(wide, ir.Constant(I64, size)), wide) \
+            i = b.select(b.icmp_signed("<", wide, ir.Constant(I64, 0)), b.add(wide, cg.i64(size)), wide) \
                 if atom.aval.dtype.kind == "i" else wide
             if clip:
-                i = cg._clamp(i, 0, max(size - 1, 0))
+                i = cg._clamp(i, 0, last_index(size))
             else:
-                ok = b.and_(b.icmp_signed(">=", i, ir.Constant(I64, 0)), b.icmp_signed("<", i, ir.Constant(I64, size)))
+                ok = b.and_(b.icmp_signed(">=", i, ir.Constant(I64, 0)), b.icmp_signed("<", i, cg.i64(size)))
                 valid = ok if valid is None else b.and_(valid, ok)
-                i = cg._clamp(i, 0, max(size - 1, 0))
+                i = cg._clamp(i, 0, last_index(size))
             operand.append(i)
         axis += 1
     return operand, valid

@@ -16,6 +16,7 @@ import os
 from llvmlite import ir
 
 from kiln.backends.llvm.types import I32, I64, PTR, VOID
+from kiln.ir import DimExpr
 
 MIN_ELEMENTS = 1 << 17  # elements of work below which a kernel stays on one thread
 PART = ir.FunctionType(VOID, [PTR, I64, I64])
@@ -31,8 +32,13 @@ def threads() -> int:
         return max(1, min(os.cpu_count() or 1, 16))
 
 
-def worth_splitting(shape, work: int) -> bool:
-    return threads() > 1 and len(shape) > 0 and shape[0] >= 2 and work >= MIN_ELEMENTS
+def worth_splitting(shape, work) -> bool | None:
+    """Whether a nest of `work` elements is split; None where that depends on symbolic sizes."""
+    if threads() <= 1 or len(shape) == 0:
+        return False
+    if isinstance(work, DimExpr) or isinstance(shape[0], DimExpr):
+        return None
+    return shape[0] >= 2 and work >= MIN_ELEMENTS
 
 
 def _declare(module, name, ret, args):

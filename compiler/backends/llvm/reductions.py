@@ -12,7 +12,7 @@ from kiln.backends.llvm import complex as complex_ops
 from kiln.backends.llvm.blas import try_gemm
 from kiln.backends.llvm.lowerings import _max_min, convert
 from kiln.backends.llvm.plan import UnsupportedError
-from kiln.backends.llvm.types import I64, PTR, VOID, constant, is_float, is_signed, register_type
+from kiln.backends.llvm.types import I64, PTR, VOID, at_least_1, constant, is_float, is_signed, register_type
 
 __all__ = ["reduction", "cumulative", "contraction"]
 
@@ -50,8 +50,8 @@ def reduction(cg, eqn):
         # walking the operand in order, so the innermost loop is contiguous in both (it
         # vectorizes), then write the result.
         out_shape = out.aval.shape
-        nbytes = max(out.aval.size, 1) * 16  # room for any accumulator type
-        partial = cg.external("malloc", PTR, [ir.Constant(I64, nbytes)])
+        nbytes = at_least_1(out.aval.size) * 16  # room for any accumulator type
+        partial = cg.external("malloc", PTR, [cg.i64(nbytes)])
 
         def slot(oi):
             return cg.b.gep(partial, [cg.offset(out_shape, oi)], inbounds=True, source_etype=acc_type)
@@ -95,7 +95,7 @@ def cumulative(cg, eqn):
 
         def step(i):
             cg.memo = {}
-            j = cg.b.sub(ir.Constant(I64, n - 1), i) if reverse else i
+            j = cg.b.sub(cg.i64(n - 1), i) if reverse else i
             full = [*index[:axis], j, *index[axis:]]
             acc = combine(cg.b.load(acc_slot, typ=register_type(dtype)), cg.value(x, full))
             cg.b.store(acc, acc_slot)

@@ -32,7 +32,7 @@ def emit(cg, eqn):
     if any(s == 0 for s in shape):
         return
     b = cg.b
-    c = lambda v: ir.Constant(I64, v)
+    c = cg.i64
     perm = cg.external("malloc", PTR, [c(8 * n)])
     spare = cg.external("malloc", PTR, [c(8 * n)])
     outer = [s for k, s in enumerate(shape) if k != d]

@@ -1,8 +1,10 @@
-"""NumPy dtypes as LLVM types, and constants of them."""
+"""NumPy dtypes as LLVM types, constants of them, and sizes that may be symbolic."""
 from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
+
+from kiln.ir import DimExpr
 
 I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
 F32, F64 = ir.FloatType(), ir.DoubleType()
@@ -55,3 +57,13 @@ def is_float(dtype) -> bool:
 
 def is_signed(dtype) -> bool:
     return np.dtype(dtype).kind == "i"
+
+
+def at_least_1(size):
+    """max(size, 1); a symbolic size is at least 1 already (see codegen.py)."""
+    return size if isinstance(size, DimExpr) else max(size, 1)
+
+
+def last_index(n):
+    """The last index of a dimension of size n (0 for an empty one)."""
+    return n - 1 if isinstance(n, DimExpr) else max(n - 1, 0)
