@@ -7,6 +7,7 @@ anyone can check what was fused and that the loops vectorized.
 """
 from __future__ import annotations
 
+import collections
 import ctypes
 import functools
 import os
@@ -14,6 +15,7 @@ import sys
 
 import numpy as np
 import llvmlite.binding as llvm
+from llvmlite import ir
 
 from kiln.backends.llvm import blas
 from kiln.backends.llvm.codegen import ENTRY, generate
@@ -65,7 +67,8 @@ def _dump(kind: str, name: str, text: str):
 
 
 def optimise(module) -> llvm.ModuleRef:
-    """Parse, verify and run the -O3 pipeline (loop and SLP vectorization on)."""
+    """Parse (a module or its text), verify and run the -O3 pipeline (loop and SLP
+    vectorization on)."""
     tm = target_machine()
     ref = llvm.parse_assembly(str(module))
     ref.triple = llvm.get_process_triple()
@@ -78,6 +81,28 @@ def optimise(module) -> llvm.ModuleRef:
     builder = llvm.create_pass_builder(tm, pto)
     builder.getModulePassManager().run(ref, builder)
     return ref
+
+
+_COMPILED: collections.OrderedDict = collections.OrderedDict()  # IR text -> (module, engine)
+CACHE_SIZE = 256
+
+
+def machine_code(module: ir.Module):
+    """(optimised module, MCJIT engine) of generated IR. Programs that generate the same IR (a
+    function jitted again, or the same operations at the same shapes elsewhere) share one
+    compilation: the most recent CACHE_SIZE are kept. The code reads its constants, inputs and
+    outputs from the buffer table it is called with, so sharing it is safe."""
+    text = str(module)
+    key = text.split("\n", 1)[1]  # (the first line names the module after the function)
+    hit = _COMPILED.get(key)
+    if hit is not None:
+        _COMPILED.move_to_end(key)
+        return hit
+    optimised = optimise(text)
+    _COMPILED[key] = compiled = (optimised, jit_engine(optimised))
+    if len(_COMPILED) > CACHE_SIZE:
+        _COMPILED.popitem(last=False)
+    return compiled
 
 
 def _data_reader():
@@ -119,12 +144,11 @@ class Executable:
         module = generate(self.plan, arg_vars, name, self.symbols)
         if "llvm" in dump:
             _dump("llvm", name, str(module))
-        self.module = optimise(module)
+        self.module, self.engine = machine_code(module)
         if "opt" in dump:
             _dump("optimised llvm", name, str(self.module))
         if "asm" in dump:
             _dump("asm", name, target_machine().emit_assembly(self.module))
-        self.engine = jit_engine(self.module)
         self.address = self.engine.get_function_address(ENTRY)
         self.entry = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(self.address)
         self.table = ctypes.c_void_p * (len(arg_vars) + bool(self.symbols))
