@@ -21,6 +21,7 @@ import numpy as np
 
 import kiln
 import kiln.numpy as knp
+from kiln.backends.llvm import engine
 
 sys.path.insert(0, os.path.dirname(__file__))
 from llvm_backend import best, chain, mlp_loss, sgd_step  # noqa: E402
@@ -62,6 +63,7 @@ def main():
         makers["jax.jit"] = (lambda: jax.jit(sgd_step(jax.value_and_grad(mlp_loss(jnp)))), jax.block_until_ready)
     columns = {}
     for name, (make, block) in makers.items():
+        engine.clear_cache()  # each column compiles for itself
         fn = make()
         first = timed(fn, params, *data(128), block=block)
         new = [timed(fn, params, *data(n), block=block) for n in NEW_SIZES]

@@ -105,6 +105,11 @@ def machine_code(module: ir.Module):
     return compiled
 
 
+def clear_cache():
+    """Forget every compilation (so that a benchmark's first call compiles)."""
+    _COMPILED.clear()
+
+
 def _data_reader():
     """The fastest way to read an ndarray's data pointer: NumPy's public `PyArrayObject_fields`
     struct starts with the object header and then `char *data`, so the pointer sits right after
