@@ -12,7 +12,7 @@ from kiln.driver import (Signature, argument_leaves, cache_key, import_epoch, is
 from kiln.runtime.array import Array
 from kiln.runtime.dtypes import float0
 from kiln.runtime.config import config
-from kiln.runtime.pytree import tree_structure, tree_unflatten
+from kiln.runtime.pytree import tree_flatten, tree_structure, tree_unflatten
 from kiln.staging import current_builder, staging_stack
 
 
@@ -136,23 +136,36 @@ class JitFunction:
         native = self._native
         if native is not None and not kwargs and not staging_stack \
                 and native[2] == import_epoch.value and native[3] is config.x64_enabled:
-            out = native[0](*args)  # NotImplemented when the arguments are not what it was built for
+            if native[4] is None:
+                out = native[0](*args)  # NotImplemented when the arguments are not what it was built for
+            else:
+                flat, tree = tree_flatten(args)
+                out = native[0](*flat) if tree == native[4] else NotImplemented
             if out is not NotImplemented:
                 return out if native[1] is None else tree_unflatten(native[1], out)
         if current_builder() is not None:  # called while staging: inline, as inside kiln code
             from kiln.frontend.operators import staging_target
             return staging_target(self._fun)(*args, **kwargs)
-        key = None if kwargs else _fast_key(args)
+        # Calls whose arguments are arrays, or pytrees of arrays, take a path that neither binds
+        # the signature nor looks at static arguments: keyed by their arrays' kinds (and the
+        # pytree structure), once a call like them has shown that every leaf is dynamic.
+        key, flat, tree = None, args, None
+        if not kwargs:
+            key = _fast_key(args)
+            if key is None:
+                flat, tree = tree_flatten(args)
+                inner = _fast_key(flat)
+                key = None if inner is None else (tree, inner)
         if key is not None:
             compiled = self._fast.get(key)
             if compiled is not None and compiled.spec.sources_unchanged():
                 # The second call like this one: from the next, go native where the backend can.
-                entry = compiled.native(key, args)
-                self._native = None if entry is None else (*entry, import_epoch.value, key[0])
-                return compiled(args, compiled.in_avals)
+                entry = compiled.native(key, flat)
+                self._native = None if entry is None else (*entry, import_epoch.value, config.x64_enabled, tree)
+                return compiled(flat, compiled.in_avals)
         compiled, leaves, avals = self.specialise(args, kwargs)
-        if key is not None and len(leaves) == len(args) and all(l is a for l, a in zip(leaves, args)):
-            # Each argument is one dynamic leaf: next time, skip binding and flattening.
+        if key is not None and len(leaves) == len(flat) and all(l is a for l, a in zip(leaves, flat)):
+            # Every leaf is dynamic: next time, skip binding (and flattening).
             compiled.in_avals = avals
             self._fast[key] = compiled
         return compiled(leaves, avals)

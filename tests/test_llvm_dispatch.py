@@ -73,6 +73,30 @@ def test_arguments_the_entry_was_not_built_for_take_the_general_path():
         native(x)  # one argument short: the entry declines, the general path raises
 
 
+def test_pytree_arguments_go_native_too():
+    """A training step takes dicts of parameters: flattened, their leaves reach the entry."""
+    def step(params, batch):
+        return {k: v - 0.1 * batch[0] * v for k, v in params.items()}, batch[1].sum()
+    native, reference = both(step)
+    params = {"w": jnp.arange(6.0).reshape(2, 3), "b": jnp.ones(3)}
+    batch = (jnp.full((2, 3), 0.5), jnp.arange(4.0))
+    warm(native, params, batch)
+    for _ in range(2):
+        check(native, reference, params, batch)
+    # another structure, other leaves, an extra static-looking leaf: the general path, still right
+    check(native, reference, {"w": params["w"]}, batch)
+    check(native, reference, {"w": params["w"], "b": jnp.ones(3, jnp.int32)}, batch)
+    check(native, reference, params, (jnp.full((2, 3), 0.5), 2.0))
+    check(native, reference, params, batch)
+
+
+def test_static_arguments_are_never_skipped():
+    native = kiln.jit(lambda p, scale: {k: v * scale for k, v in p.items()}, static_argnums=1, backend="llvm")
+    params = {"a": jnp.arange(3.0)}
+    for scale in (2.0, 3.0, 2.0, 3.0):
+        np.testing.assert_array_equal(np.asarray(native(params, scale)["a"]), np.arange(3.0) * scale)
+
+
 def test_weak_type_is_part_of_the_key():
     native, reference = both(lambda x: x * 2)
     weak = kiln.jit(lambda: 1.0 + jnp.zeros(3))()
