@@ -2,7 +2,8 @@
 pointers as `blas.py` calls gemm (the generated code calls `kiln_lapack_<name>`, bound to
 SciPy's pointer when first used, so the object code stays relocatable).
 
-qr is what the reference does (`scipy.linalg.qr`): geqrf, then orgqr on the reflectors, with
+qr is what the reference does (`scipy.linalg.qr`): geqrf, then orgqr (complex: ungqr) on the
+reflectors, with
 the workspace sizes LAPACK asks for, so the factors are the reference's bit for bit. LAPACK
 is column-major: each matrix is copied in transposed, and q and r are copied out row-major.
 Leading (batch) dimensions are a loop.
@@ -20,7 +21,9 @@ from kiln.backends.llvm.types import I1, I32, I64, PTR, VOID, constant, register
 
 __all__ = ["qr"]
 
-_PREFIX = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}
+_PREFIX = {np.dtype(np.float32): "s", np.dtype(np.float64): "d",
+           np.dtype(np.complex64): "c", np.dtype(np.complex128): "z"}
+_DTYPE = {prefix: dtype for dtype, prefix in _PREFIX.items()}
 
 
 @functools.lru_cache(maxsize=None)
@@ -38,14 +41,18 @@ def _bind(routine: str) -> str:
     return symbol
 
 
+def _generate_q(prefix) -> str:
+    return prefix + ("ungqr" if prefix in "cz" else "orgqr")
+
+
 def _workspace(prefix, m, n, k, q_cols) -> tuple[int, int]:
     """The work sizes geqrf and orgqr ask for (scipy.linalg.qr's `safecall` queries)."""
     from scipy.linalg import lapack
-    dtype = {"s": np.float32, "d": np.float64}[prefix]
-    geqrf_work = int(getattr(lapack, prefix + "geqrf_lwork")(m, n)[0])
-    _, work, _ = getattr(lapack, prefix + "orgqr")(np.zeros((m, q_cols), dtype, order="F"),
-                                                   np.zeros(k, dtype), lwork=-1)
-    return max(geqrf_work, 1), max(int(work[0]), 1)
+    dtype = _DTYPE[prefix]
+    geqrf_work = int(np.real(getattr(lapack, prefix + "geqrf_lwork")(m, n)[0]))
+    _, work, _ = getattr(lapack, _generate_q(prefix))(np.zeros((m, q_cols), dtype, order="F"),
+                                                      np.zeros(k, dtype), lwork=-1)
+    return max(geqrf_work, 1), max(int(np.real(work[0])), 1)
 
 
 def _call(cg, routine, args):
@@ -119,7 +126,7 @@ def qr(cg, eqn):
         cg.nest((r_rows, n), copy_r)
         # the reflectors are a's first columns, contiguous in column-major order
         _memmove(cg, q_cm, a, min(n, q_cols) * m * dtype.itemsize)
-        _call(cg, prefix + "orgqr", [m_p, q_cols_p, k_p, q_cm, m_p, tau, work, orgqr_lwork, info])
+        _call(cg, _generate_q(prefix), [m_p, q_cols_p, k_p, q_cm, m_p, tau, work, orgqr_lwork, info])
 
         def copy_q(index):
             b.store(b.load(column_major(q_cm, *index), typ=t), row_major(q_out, s, *index, m, q_cols))
