@@ -61,7 +61,9 @@ class Staging:
             a, k = tree_unflatten(self.in_tree, [leaf if kept else next(staged) for leaf, kept in zip(leaves, keep)])
             out = staging_target(fun)(*a, **k)
             out_leaves, self.out_tree = tree_flatten(out)
-            self.program = b.build(out_leaves)
+            # float0 results (of integer gradients) have one value: no program outputs
+            self.float0_outputs = [tuple(np.shape(x)) if _is_float0(x) else None for x in out_leaves]
+            self.program = b.build([x for x in out_leaves if not _is_float0(x)])
         self.leaves = dynamic
         self.captures = [outer for outer, _ in b.captures]
         kept = iter(keep)

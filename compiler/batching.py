@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 
+from kiln.driver import float0_zeros, is_float0
 from kiln.ir import ShapedArray
 from kiln.primitives import aval_of
 from kiln.runtime.pytree import tree_flatten, tree_structure, tree_unflatten
@@ -119,6 +120,10 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
             staging = Staging(fun, ex_args, ex_kwargs, name=getattr(fun, "__name__", "f"))
             outs, out_dims = vmap_eval(staging.program, list(leaves) + staging.captures,
                                        leaf_axes + [None] * len(staging.captures))
+        if any(s is not None for s in staging.float0_outputs):  # the same for every example
+            mapped = iter(zip(outs, out_dims))
+            outs, out_dims = zip(*[next(mapped) if s is None else (float0_zeros(s), None)
+                                   for s in staging.float0_outputs])
         dims_out = _broadcast_prefix(out_axes, tree_unflatten(staging.out_tree, outs), "out_axes")
         results = [_place(x, d, want, size) for x, d, want in zip(outs, out_dims, dims_out)]
         return tree_unflatten(staging.out_tree, results)
@@ -136,6 +141,11 @@ def _place(x, d, want, size):
         if d is not None:
             raise ValueError(f"at vmap out_axes, got axis spec None but output was batched on axis {d}")
         return x
+    if is_float0(x):
+        if not -x.ndim - 1 <= want <= x.ndim:
+            raise ValueError(f"vmap out_axes: axis {want} is out of bounds for array of dimension {x.ndim + 1}")
+        want %= x.ndim + 1
+        return float0_zeros(x.shape[:want] + (size,) + x.shape[want:])
     x = with_batch(x, d, size)
     ndim = len(aval_of(x).shape)
     if not -ndim <= want < ndim:

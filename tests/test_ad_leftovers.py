@@ -1,4 +1,4 @@
-"""Loose ends of autodiff, against JAX: float0 results of a user's jit function, the weak types
+"""Loose ends of autodiff, against JAX: float0 results of a user's jit function and of vmap, the weak types
 of nested gradients, the trip counter of reverse mode through while loops, max/min of complex
 arrays (and nanmax/nanmin), and transposing a vmapped linearized while loop.
 """
@@ -62,6 +62,19 @@ def test_jit_takes_float0_arguments(backend):
     f = kiln.jit(build(kiln), backend=backend)
     for _ in range(3):
         same(f(N, t), jax.jit(build(jax))(N, t))
+
+
+@pytest.mark.parametrize("out_axes", [0, (1, 0), (0, -1)])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_vmap_of_integer_gradients_returns_batched_float0(out_axes, backend):
+    def build(K):
+        grad = K.grad(lambda x, n: (x * n).sum(), argnums=(0, 1), allow_int=True)
+        return K.vmap(grad, out_axes=out_axes)
+    x = np.ones((3, 2), np.float32)
+    same(build(kiln)(x, N), build(jax)(x, N))
+    same(kiln.jit(build(kiln), backend=backend)(x, N), build(jax)(x, N))
+    with pytest.raises(ValueError, match="out of bounds"):
+        kiln.vmap(kiln.grad(lambda x, n: (x * n).sum(), argnums=(0, 1), allow_int=True), out_axes=1)(x, N)
 
 
 def test_float0_is_no_program_value():
