@@ -122,11 +122,12 @@ class JitFunction:
             if not build:
                 return Compiled(spec, None), leaves, avals
             run = None
-            if self._dynamic is not None and self._backend in ("llvm", "cpu"):
+            if self._dynamic is not None:  # (the reference backend has no machine code to share)
+                shares = self._backend in ("llvm", "cpu")
                 run = self._dynamic.run(
                     lambda other: stage(self._fun, bound, treedef, other, static, self._name), spec,
                     (treedef, static, config.x64_enabled), dynamic, avals,
-                    lambda program, symbols: _backend_compile(self._backend, program, self._name, symbols))
+                    shares and (lambda program, symbols: _backend_compile(self._backend, program, self._name, symbols)))
             if run is None:
                 run = _backend_compile(self._backend, spec.program, self._name)
             compiled = self._cache[key] = Compiled(spec, run)

@@ -110,10 +110,11 @@ class DynamicDims:
         across sizes, or None to compile `spec` on its own.
 
         stage(avals) stages the function at other sizes; compile_symbolic(program, symbols)
-        compiles a program with symbolic sizes. `key` = (treedef, static, x64)."""
+        compiles a program with symbolic sizes (None: the backend cannot, only the sizes are
+        checked). `key` = (treedef, static, x64)."""
         from kiln.passes.dynamic_dims import generalise, matches, symbolic_dims
         per_leaf, sizes = self.sizes(dynamic, avals)
-        if not sizes or min(sizes.values()) < 1:
+        if not compile_symbolic or not sizes or min(sizes.values()) < 1:
             return None
         kind = (key, tuple((tuple(axes.get(d, n) for d, n in enumerate(a.shape)), a.dtype, a.weak_type)
                            for a, axes in zip(avals, per_leaf)))

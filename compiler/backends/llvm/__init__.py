@@ -9,7 +9,11 @@
     lowerings.py   each elementwise primitive on one element
     complex.py     complex64/complex128 values as {re, im} structs, and their rules
     complex_math.py  complex arithmetic as NumPy computes it, and the C library's cexp, ...
-    mathlib.py     transcendental functions as vectorizable instructions
+    mathlib.py     transcendental functions as vectorizable instructions (float32 exp/log/
+                   log1p/rsqrt as XLA computes them, tanh, sin, cos, float64 log/log1p), with
+    mathlib_exp.py     float64 exp, exp2, expm1, sinh, cosh, float64 tanh
+    mathlib_trig.py    float64 sin/cos, tan, atan, atan2
+    mathlib_inverse.py cbrt, asinh, acosh, atanh
     blas.py        contractions through SciPy's BLAS
     parallel.py    large loops split across the cores (pthreads)
     engine.py      target machine, optimisation pipeline, JIT, object code, KILN_DUMP
