@@ -199,11 +199,27 @@ sqrt_p = _unary("sqrt", np.sqrt, _FLOAT)
 rsqrt_p = _unary("rsqrt", _xla_f32(xla_math.rsqrt32, _wide(_rsqrt)), _FLOAT)
 cbrt_p = _unary("cbrt", _wide(np.cbrt), _REAL_FLOAT)
 abs_p = _unary("abs", np.abs, _NUMBER, out_dtype=_real_dtype)
-erf_p = _unary("erf", _typed(sp.erf), _REAL_FLOAT)
-erfc_p = _unary("erfc", _typed(sp.erfc), _REAL_FLOAT)
+
+
+def _through_f32(fn32, other):
+    """float32, and float16 through float32 (as XLA computes it), by `fn32`; float64 by `other`."""
+    def fn(x):
+        if x.dtype.itemsize <= 4:
+            return np.asarray(fn32(x.astype(np.float32))).astype(x.dtype)
+        return other(x)
+    return fn
+
+
+def _erf32(x):
+    # eager JAX's saturation point depends on the element count (`xla_math.erf32`)
+    return xla_math.erf32(x, xla_math.erf_saturation(x.size))
+
+
+erf_p = _unary("erf", _through_f32(_erf32, sp.erf), _REAL_FLOAT)
+erfc_p = _unary("erfc", _through_f32(xla_math.erfc32, sp.erfc), _REAL_FLOAT)
 erf_inv_p = _unary("erf_inv", _typed(sp.erfinv), _REAL_FLOAT)
-lgamma_p = _unary("lgamma", _typed(sp.gammaln), _REAL_FLOAT)
-digamma_p = _unary("digamma", _typed(sp.digamma), _REAL_FLOAT)
+lgamma_p = _unary("lgamma", _through_f32(xla_math.lgamma32, sp.gammaln), _REAL_FLOAT)
+digamma_p = _unary("digamma", _through_f32(xla_math.digamma32, sp.digamma), _REAL_FLOAT)
 not_p = _unary("not", lambda x: np.logical_not(x) if x.dtype == np.bool_ else np.invert(x), _INTEGRAL)
 real_p = _unary("real", np.real, ("complex",), out_dtype=_real_dtype)
 imag_p = _unary("imag", np.imag, ("complex",), out_dtype=_real_dtype)

@@ -1,4 +1,5 @@
-"""float32 log, log1p, exp, rsqrt and pow as XLA:CPU computes them, bit for bit, in NumPy.
+"""float32 log, log1p, exp, rsqrt, pow, erf, erfc, lgamma and digamma as XLA:CPU computes
+them, bit for bit, in NumPy.
 
 JAX's CPU backend does not call a C library for these: XLA emits its own instruction
 sequences (found by dumping the LLVM IR and machine code of small jitted functions with
@@ -16,7 +17,22 @@ the last bit therefore means the same operations with the same fusions:
   fma(y * -0.5, fma(x * y, y, -1), y). The estimate's table differs between CPU makers and
   generations, so the estimate is taken from this CPU (a small llvmlite kernel); on other
   architectures 1/sqrt(x) stands in;
-- pow: a call of the C library's powf (not SIMD), so the host's powf is called here too.
+- pow: a call of the C library's powf (not SIMD), so the host's powf is called here too;
+- erf: Eigen's rational approximation x P(x**2) / Q(x**2) by fused Horner steps, +-1 from a
+  saturation point that depends on how XLA emits it (`erf32`);
+- erfc: Cephes' erfcf, 1 - x P(x**2) below 1 and exp(-x**2) / |x| times a polynomial in 1 / x**2
+  above, with the exp above;
+- lgamma and digamma: Lanczos' approximation (g = 7, nine terms), log and log1p as above, and
+  Euler's reflection below 1/2, by calls of the C library's sinf and cosf (here through the
+  same kind of llvmlite kernel as powf).
+
+XLA runs an elementwise loop as a vectorized body and a scalar loop for what is left over.
+LLVM fuses both alike, except in lgamma's reflection, where the scalar loop fuses the log of
+sin(pi r) the other way round (e ln2_lo + y m**3 rounded once, where the vector body rounds
+e ln2_lo first). The elements XLA leaves to its scalar loop (a single element; otherwise the
+last n mod 8 of each of the parallel parts it splits a loop into, and all of an odd-length
+array from about 1500 elements on) can therefore differ from `lgamma32`, the vector body's,
+by an ulp: in about 4e-5 of the arguments below 1/2.
 
 Where XLA:CPU's results are subnormal or its operands are, it flushes them to zero (the
 MXCSR's FTZ and DAZ bits are set while XLA runs). kiln does not flush: subnormal operands and
@@ -155,6 +171,148 @@ def exp32(x):
         return np.where(np.isnan(x), x, y).astype(F32)
 
 
+# ---------------------------------------------------------------------------- erf, erfc
+
+# XLA's erf is the odd rational function x P(x**2) / Q(x**2), both polynomials by fused Horner
+# steps, and +-1 from a saturation point on. XLA:CPU has two copies that differ only there: its
+# vectorized `xla.erf` intrinsic saturates at 3.8325067, the expansion of its fusion emitters
+# at 3.7439211 (erfinv(1 - 2**-23)). Eagerly JAX takes the intrinsic for an erf over more than
+# one element, the expansion for a single element; an erf fused with other operations (as in
+# JAX's jitted samplers) always takes the expansion.
+ERF_SATURATE = bits32(0x407547CB)  # 3.8325067
+ERF_SATURATE_FUSED = bits32(0x406F9C68)  # 3.7439211
+ERF_P = tuple(bits32(h) for h in (0x39702D51, 0x3B5F5DA2, 0x3D50B6EB, 0x3E3DA740, 0x3F906EBA))
+ERF_Q = tuple(bits32(h) for h in (0xB3FD3906, 0x37C588DF, 0x3A856D28, 0x3C6687D4, 0x3DE34C21,
+                                  0x3EFEB44A)) + (F32(1),)
+
+
+def erf_saturation(size: int) -> np.float32:
+    """Where eager JAX's erf over `size` elements saturates (see above)."""
+    return ERF_SATURATE_FUSED if size == 1 else ERF_SATURATE
+
+
+def erf32(x, saturate=ERF_SATURATE):
+    x = _f32(x)
+    with np.errstate(all="ignore"):
+        x2 = (x * x).astype(F32)
+        p = np.full(x.shape, ERF_P[0], F32)
+        for c in ERF_P[1:]:
+            p = fma32(x2, p, c)
+        q = np.full(x.shape, ERF_Q[0], F32)
+        for c in ERF_Q[1:]:
+            q = fma32(x2, q, c)
+        out = ((x * p).astype(F32) / q).astype(F32)
+        return np.where(np.abs(x) >= saturate, np.copysign(F32(1), x), out).astype(F32)
+
+
+# XLA's erfc (Cephes' erfcf): below |x| = 1, 1 - x P(x**2) (the erf polynomial of Cephes' erff);
+# above, exp(-x**2) / |x| times a polynomial in 1 / x**2, one on [1, 2) and one from 2 on,
+# reflected as 2 - that below 0, and 0 once x**2 > 88.72 (where exp(-x**2) underflows).
+ERFC_SMALL = tuple(bits32(h) for h in (0x38A4B519, 0xBA51FB80, 0x3BAA02D9, 0xBCDBFC87, 0x3DE7167C,
+                                       0xBEC0939F, 0x3F906EBA))
+ERFC_MID = tuple(bits32(h) for h in (0x3CBE9CF4, 0xBE0E0868, 0x3EBCCBD0, 0xBF151CF8, 0x3F1EF9E3,
+                                     0xBEFD28C0, 0x3EAE5471, 0xBE8C5880, 0x3F1056E6))
+ERFC_LARGE = tuple(bits32(h) for h in (0xC127A483, 0x414FA29C, 0xC0EFDB4A, 0x403AF1FA, 0xBF81F436,
+                                       0x3ED7FC3E, 0xBE906C5D, 0x3F106EB9))
+ERFC_UNDERFLOW = bits32(0x42B17218)  # 88.72284
+
+
+def erfc32(x):
+    x = _f32(x)
+    with np.errstate(all="ignore"):
+        x2 = (x * x).astype(F32)
+        r = (F32(1) / x2).astype(F32)
+        a = np.abs(x)
+
+        def horner(v, coefficients):
+            acc = np.full(x.shape, coefficients[0], F32)
+            for c in coefficients[1:]:
+                acc = fma32(v, acc, c)
+            return acc
+        tail = np.where(a < F32(2), horner(r, ERFC_MID), horner(r, ERFC_LARGE))
+        z = ((exp32(-x2) * (F32(1) / a).astype(F32)).astype(F32) * tail).astype(F32)
+        z = np.where(x2 > ERFC_UNDERFLOW, F32(0), z)
+        z = np.where(x < 0, (F32(2) - z).astype(F32), z)
+        small = fma32(-x, horner(x2, ERFC_SMALL), F32(1))
+        return np.where(a < F32(1), small, z).astype(F32)
+
+
+# ---------------------------------------------------------------------------- lgamma, digamma
+
+# Lanczos' approximation with g = 7 and nine coefficients (the first rounds to 1 in float32),
+# evaluated at z = x - 1, or at z = -x with Euler's reflection below 1/2.
+LANCZOS = tuple(bits32(h) for h in (0x4429214E, 0xC49D6474, 0x4440D4B3, 0xC3309D73, 0x41481E14,
+                                    0xBE0DE595, 0x3727828A, 0x3421AA84))
+LANCZOS_G = F32(7)
+INV_G_HALF = bits32(0x3E088889)  # 1 / 7.5
+LOG_G_HALF = bits32(0x4000F42C)  # log(7.5)
+LOG_SQRT_2PI = bits32(0x3F6B3F8E)
+LOG_PI = bits32(0x3F928682)
+PI = bits32(0x40490FDB)
+
+
+def lgamma32(x):
+    """log|Gamma(x)|: log(S(z)) + (z + 1/2 - t / log t) log t + log(sqrt(2 pi)) with t = z + 7.5
+    and log t = log(7.5) + log1p(z / 7.5) (z / 7.5 as a product), S the Lanczos sum; below 1/2,
+    log(pi) - log(sin(pi r)) - that, r the distance of |x| to the nearest integer, sin the C
+    library's sinf (XLA calls it)."""
+    x = _f32(x)
+    with np.errstate(all="ignore"):
+        reflect = x < F32(0.5)
+        z = np.where(reflect, -x, (x - F32(1)).astype(F32)).astype(F32)
+        s = (F32(1) + (LANCZOS[0] / (z + F32(1)).astype(F32)).astype(F32)).astype(F32)
+        for i, c in enumerate(LANCZOS[1:], start=2):
+            s = (s + (c / (z + F32(i)).astype(F32)).astype(F32)).astype(F32)
+        t = (z + (LANCZOS_G + F32(0.5))).astype(F32)
+        log_t = (log1p32((z * INV_G_HALF).astype(F32)) + LOG_G_HALF).astype(F32)
+        w = ((z + F32(0.5)).astype(F32) - (t / log_t).astype(F32)).astype(F32)
+        log_y = (fma32(log_t, w, LOG_SQRT_2PI) + log32(s)).astype(F32)
+
+        a = np.abs(x)
+        frac = (a - np.floor(a)).astype(F32)
+        frac = np.where(frac > F32(0.5), (F32(1) - frac).astype(F32), frac)
+        log_sin = log32(sin32((PI * frac).astype(F32)))
+        reflection = np.where(np.isfinite(log_sin), ((LOG_PI - log_sin).astype(F32) - log_y).astype(F32), -log_sin)
+        out = np.where(reflect, reflection, log_y)
+        return np.where(a == F32(np.inf), F32(np.inf), out).astype(F32)
+
+
+def digamma32(x):
+    """psi(x): log t + S'(z) / S(z) - 7 / t with S as in `lgamma32` and S' its derivative's sum
+    (from 0, the terms subtracted in order); below 1/2, minus pi / tan(pi r) with
+    r = x + |floor(x + 1/2)|, as pi cos(pi r) / sin(pi r) by the C library's cosf and sinf.
+    NaN at 0 and the negative integers."""
+    x = _f32(x)
+    with np.errstate(all="ignore"):
+        reflect = x < F32(0.5)
+        z = np.where(reflect, -x, (x - F32(1)).astype(F32)).astype(F32)
+        num = np.zeros(x.shape, F32)
+        den = np.ones(x.shape, F32)
+        for i, c in enumerate(LANCZOS, start=1):
+            zi = (z + F32(i)).astype(F32)
+            num = (num - (c / (zi * zi).astype(F32)).astype(F32)).astype(F32)
+            den = (den + (c / zi).astype(F32)).astype(F32)
+        t = (z + (LANCZOS_G + F32(0.5))).astype(F32)
+        log_t = (log1p32((z * INV_G_HALF).astype(F32)) + LOG_G_HALF).astype(F32)
+        y = ((log_t + (num / den).astype(F32)).astype(F32) - (LANCZOS_G / t).astype(F32)).astype(F32)
+
+        r = (x + np.abs(np.floor((x + F32(0.5)).astype(F32)))).astype(F32)
+        pi_r = (PI * r).astype(F32)
+        cot = ((PI * cos32(pi_r)).astype(F32) / sin32(pi_r)).astype(F32)
+        out = np.where(reflect, (y - cot).astype(F32), y)
+        return np.where((x <= 0) & (np.trunc(x) == x), F32(np.nan), out).astype(F32)
+
+
+def sin32(x):
+    """The C library's sinf, elementwise (what XLA:CPU calls for a float32 sin)."""
+    return _call_host("sinf", _f32(x), lambda v: np.sin(v.astype(np.float64)))
+
+
+def cos32(x):
+    """The C library's cosf, elementwise."""
+    return _call_host("cosf", _f32(x), lambda v: np.cos(v.astype(np.float64)))
+
+
 # ---------------------------------------------------------------------------- rsqrt
 
 def rsqrt32(x):
@@ -239,15 +397,52 @@ done:
 }
 """
 
+# A loop calling the C library's float32 function @NAME on each element.
+_UNARY_IR = r"""
+declare float @NAME(float)
+
+define void @kiln_NAME(ptr %x, ptr %y, i64 %n) {
+entry:
+  %empty = icmp sle i64 %n, 0
+  br i1 %empty, label %done, label %loop
+loop:
+  %i = phi i64 [0, %entry], [%next, %loop]
+  %px = getelementptr float, ptr %x, i64 %i
+  %xi = load float, ptr %px
+  %r = call float @NAME(float %xi)
+  %py = getelementptr float, ptr %y, i64 %i
+  store float %r, ptr %py
+  %next = add i64 %i, 1
+  %end = icmp eq i64 %next, %n
+  br i1 %end, label %done, label %loop
+done:
+  ret void
+}
+"""
+_UNARY_LIBM = ("sinf", "cosf")
+
+
+def _call_host(name, x, fallback):
+    """The host C library's float32 `name` on each element of x, or `fallback(x)` off x86-64."""
+    kernels = _host_kernels()
+    if kernels is None:
+        with np.errstate(all="ignore"):
+            return np.asarray(fallback(x)).astype(F32)
+    shape = np.shape(x)
+    x = np.ascontiguousarray(x, F32)  # at least 1-d
+    out = np.empty_like(x)
+    kernels[name](x.ctypes.data, out.ctypes.data, x.size)
+    return out.reshape(shape)
+
 
 @functools.lru_cache(maxsize=None)
 def _host_kernels():
-    """rsqrtss and powf loops compiled for this CPU with llvmlite (x86-64 only), or None."""
+    """rsqrtss, powf, sinf and cosf loops compiled for this CPU with llvmlite (x86-64 only), or None."""
     if not HOST_X86:
         return None
     import llvmlite.binding as llvm
     from kiln.backends.llvm.engine import jit_engine
-    module = llvm.parse_assembly(_KERNELS_IR)
+    module = llvm.parse_assembly(_KERNELS_IR + "".join(_UNARY_IR.replace("NAME", f) for f in _UNARY_LIBM))
     module.triple = llvm.get_process_triple()
     module.verify()
     engine = jit_engine(module)
@@ -256,5 +451,7 @@ def _host_kernels():
         "rsqrt": ctypes.CFUNCTYPE(None, ptr, ptr, i64)(engine.get_function_address("kiln_rsqrt_estimate")),
         "powf": ctypes.CFUNCTYPE(None, ptr, ptr, ptr, i64)(engine.get_function_address("kiln_powf")),
     }
+    for f in _UNARY_LIBM:
+        kernels[f] = ctypes.CFUNCTYPE(None, ptr, ptr, i64)(engine.get_function_address(f"kiln_{f}"))
     kernels["engine"] = engine  # keeps the code alive
     return kernels

@@ -506,7 +506,7 @@ class Codegen:
         def body(index):
             for v, value in zip(eqn.outputs, self.compute(eqn, index)):
                 self.store(v, index, value)
-        if not any(e.prim.name in ("sin", "cos") and e.outputs[0].aval.dtype.kind == "f"  # (complex: libm)
+        if not any(e.prim.name in ("sin", "cos", "tan") and e.outputs[0].aval.dtype.kind == "f"  # (complex: libm)
                    for e in self.plan.fused_eqns(eqn)):
             self.split_nest(eqn, out.aval.shape, body)
             return

@@ -11,12 +11,16 @@ never LLVM's undefined behaviour.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from llvmlite import ir
 
-from kiln.backends.llvm import half, mathlib, special
+from kiln.backends.llvm import half, mathlib, mathlib_exp, mathlib_inverse, mathlib_trig, special
 from kiln.backends.llvm.plan import UnsupportedError
-from kiln.backends.llvm.types import F64, I1, constant, is_float, is_signed, register_type
+from kiln.backends.llvm.types import I1, constant, is_float, is_signed, register_type
+from kiln.ir import DimExpr
+from kiln.lax import xla_math
 
 scalar_rules: dict = {}
 
@@ -263,21 +267,30 @@ def _intrinsic(name):
 
 for _name, _llvm in {"sqrt": "llvm.sqrt", "floor": "llvm.floor", "ceil": "llvm.ceil",
                      "round": "llvm.roundeven", "round_away_from_zero": "llvm.round",
-                     "tan": "llvm.tan",
-                     "asin": "llvm.asin", "acos": "llvm.acos", "atan": "llvm.atan",
-                     "sinh": "llvm.sinh", "cosh": "llvm.cosh", "exp2": "llvm.exp2",
-                     "pow": "llvm.pow", "atan2": "llvm.atan2"}.items():
+                     "asin": "llvm.asin", "acos": "llvm.acos",
+                     "pow": "llvm.pow"}.items():
     rule(_name)(_intrinsic(_llvm))
 
 
-def _libm(name):
-    def lower(cg, eqn, *args):
-        return cg.libm(name, _in(eqn), list(args))
-    return lower
+@rule("erf")
+def _erf(cg, eqn, x):
+    """float32: XLA's erf, saturating where eager JAX's does for this many elements."""
+    if _in(eqn) != np.float32:
+        return cg.libm("erf", _in(eqn), [x])
+    size = math.prod(eqn.inputs[0].aval.shape)
+    if not isinstance(size, DimExpr):
+        return special.erf32(cg, x, constant(np.float32, xla_math.erf_saturation(size)))
+    one = cg.b.icmp_signed("==", cg.i64(size), ir.Constant(ir.IntType(64), 1))  # known when it runs
+    saturate = cg.b.select(one, constant(np.float32, xla_math.erf_saturation(1)),
+                           constant(np.float32, xla_math.erf_saturation(2)))
+    return special.erf32(cg, x, saturate)
 
 
-for _name in ("cbrt", "erf", "erfc", "asinh", "acosh", "atanh"):
-    rule(_name)(_libm(_name))
+@rule("erfc")
+def _erfc(cg, eqn, x):
+    if _in(eqn) != np.float32:
+        return cg.libm("erfc", _in(eqn), [x])
+    return special.erfc32(cg, x)  # XLA's
 
 
 @rule("nextafter")
@@ -292,6 +305,16 @@ rule("tanh")(lambda cg, eqn, x: mathlib.tanh(cg, x))
 rule("sin")(lambda cg, eqn, x: mathlib.sin(cg, x))
 rule("cos")(lambda cg, eqn, x: mathlib.cos(cg, x))
 rule("expm1")(lambda cg, eqn, x: mathlib.expm1(cg, x))
+rule("exp2")(lambda cg, eqn, x: mathlib_exp.exp2(cg, x))
+rule("sinh")(lambda cg, eqn, x: mathlib_exp.sinh(cg, x))
+rule("cosh")(lambda cg, eqn, x: mathlib_exp.cosh(cg, x))
+rule("tan")(lambda cg, eqn, x: mathlib_trig.tan(cg, x))
+rule("atan")(lambda cg, eqn, x: mathlib_trig.atan(cg, x))
+rule("atan2")(lambda cg, eqn, y, x: mathlib_trig.atan2(cg, y, x))
+rule("cbrt")(lambda cg, eqn, x: mathlib_inverse.cbrt(cg, x))
+rule("asinh")(lambda cg, eqn, x: mathlib_inverse.asinh(cg, x))
+rule("acosh")(lambda cg, eqn, x: mathlib_inverse.acosh(cg, x))
+rule("atanh")(lambda cg, eqn, x: mathlib_inverse.atanh(cg, x))
 rule("log1p")(lambda cg, eqn, x: mathlib.log1p(cg, x))
 rule("logistic")(lambda cg, eqn, x: mathlib.logistic(cg, x))
 
@@ -351,14 +374,18 @@ def _erf_inv(cg, eqn, x):
     return b.select(edge, b.fmul(x, constant(f32, np.finfo(f32).max)), out)
 
 
-def _in_float64(fn):
-    """A float64 function of `special`, float32 computed through it and rounded once."""
+def _xla_or_float64(fn32, numpy32, fn64):
+    """float32 (and float16 through it) by XLA's sequence `fn32`; float64 by `special`'s
+    SciPy-equal `fn64`. A constant operand is evaluated here by `numpy32`, the same function:
+    LLVM would fold the sinf that `fn32` calls with its own, differently rounded, sin."""
     def lower(cg, eqn, x):
-        if _in(eqn) == np.float64:
-            return fn(cg, x)
-        return cg.b.fptrunc(fn(cg, cg.b.fpext(x, F64)), x.type)
+        if _in(eqn) != np.float32:
+            return fn64(cg, x)
+        if isinstance(x, ir.Constant):
+            return constant(np.float32, float(numpy32(np.float32(x.constant))))
+        return fn32(cg, x)
     return lower
 
 
-rule("lgamma")(_in_float64(special.lgamma))
-rule("digamma")(_in_float64(special.digamma))
+rule("lgamma")(_xla_or_float64(special.lgamma32, xla_math.lgamma32, special.lgamma))
+rule("digamma")(_xla_or_float64(special.digamma32, xla_math.digamma32, special.digamma))

@@ -3,14 +3,18 @@ loops that use them vectorize, as XLA:CPU does.
 
 float32 exp, log, log1p and rsqrt are XLA:CPU's own sequences, fused multiply-adds included,
 exactly as the reference backend computes them (`kiln.lax.xla_math`), so both give JAX's bits;
-tanh is the rational approximation XLA and Eigen use. float64,
-and the functions not written here yet, call the C library (one call per element).
+tanh is the rational approximation XLA and Eigen use. float64 log and log1p are fdlibm's; the
+other float64 functions and the rest of the family live beside this file: mathlib_exp (exp,
+exp2, expm1, sinh, cosh, float64 tanh), mathlib_trig (float64 sin and cos, tan, atan, atan2)
+and mathlib_inverse (cbrt, asinh, acosh, atanh). sin, cos and tan beyond their polynomials'
+range call the C library, in a second run of the kernel (codegen's `note_fallback`).
 """
 from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
 
+from kiln.backends.llvm import mathlib_exp, mathlib_trig
 from kiln.backends.llvm.types import I32, constant
 from kiln.lax import xla_math as xm
 
@@ -63,7 +67,7 @@ def _fc(value):
 def exp(cg, x):
     """float32: XLA's exp, operation for operation as `kiln.lax.xla_math.exp32` (JAX's bits)."""
     if not _is_f32(x):
-        return cg.intrinsic("llvm.exp", [x])
+        return mathlib_exp.exp(cg, x)
     b = cg.b
     xc = cg.intrinsic("llvm.maximum", [cg.intrinsic("llvm.minimum", [x, _fc(xm.EXP_HI)]), _fc(xm.EXP_LO)])
     n = cg.intrinsic("llvm.floor", [_fma(cg, xc, _fc(xm.LOG2E), _c(0.5))])
@@ -118,7 +122,7 @@ _TANH_BETA = (1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
 
 def tanh(cg, x):
     if not _is_f32(x):
-        return cg.intrinsic("llvm.tanh", [x])
+        return mathlib_exp.tanh64(cg, x)
     b = cg.b
     bound = 7.90531110763549805
     xc = cg.intrinsic("llvm.maximum", [cg.intrinsic("llvm.minimum", [x, _c(bound)]), _c(-bound)])
@@ -163,19 +167,19 @@ def _sin_cos(cg, x, cosine: bool):
 
 
 def sin(cg, x):
-    if not _is_f32(x) or cg.precise:
+    if cg.precise:
         return cg.intrinsic("llvm.sin", [x])
-    return _sin_cos(cg, x, cosine=False)
+    return _sin_cos(cg, x, cosine=False) if _is_f32(x) else mathlib_trig.sin(cg, x)
 
 
 def cos(cg, x):
-    if not _is_f32(x) or cg.precise:
+    if cg.precise:
         return cg.intrinsic("llvm.cos", [x])
-    return _sin_cos(cg, x, cosine=True)
+    return _sin_cos(cg, x, cosine=True) if _is_f32(x) else mathlib_trig.cos(cg, x)
 
 
 def expm1(cg, x):
-    return cg.libm("expm1", _dtype(x), [x])
+    return mathlib_exp.expm1(cg, x)
 
 
 # fdlibm's log: x = 2**k (1 + f) with 1 + f in [sqrt(2)/2, sqrt(2)), s = f / (2 + f), and a

@@ -1,12 +1,18 @@
-"""Special functions as straight-line float64 instructions (selects, no calls, so loops that use
-them vectorize): lgamma, digamma and erf_inv. float32 is computed in float64 and rounded once.
+"""Special functions as straight-line instructions (selects, no branches, so loops that use
+them vectorize).
 
-The reference backend computes lgamma and digamma with SciPy: Cephes' `lgam`, and `psi`
-(Cephes, with Boost's rational function on [1, 2], and a Taylor series about digamma's
-negative zero). These follow the same algorithms, every loop of a data-dependent length
-unrolled to its bound and guarded by selects: they agree to a few ulp, or, where the result is
-near 0 (lgamma near 1 and 2, either near its negative zeros) and both sides cancel, to a few
-ulp of 1. erf_inv is XLA's float64 polynomial (Giles).
+float32 erf and lgamma are XLA:CPU's own sequences, operation for operation as the reference
+backend computes them (`kiln.lax.xla_math.erf32`, `lgamma32`: JAX's bits); lgamma's reflection
+takes the C library's sinf through `llvm.sin`, as XLA's code does (the vectorizer widens it,
+and codegen calls sinf for each lane).
+
+float64 lgamma, and digamma (float32 computed in float64 and rounded once), are SciPy's, as the
+reference backend computes them: Cephes' `lgam`, and `psi` (Cephes, with Boost's rational
+function on [1, 2], and a Taylor series about digamma's negative zero). These follow the same
+algorithms, every loop of a data-dependent length unrolled to its bound and guarded by selects:
+they agree to a few ulp, or, where the result is near 0 (lgamma near 1 and 2, either near its
+negative zeros) and both sides cancel, to a few ulp of 1. float64 erf_inv is XLA's polynomial
+(Giles).
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from llvmlite import ir
 
 from kiln.backends.llvm import mathlib
 from kiln.backends.llvm.types import I32, constant
+from kiln.lax import xla_math as xm
 
 F64 = np.float64
 
@@ -62,6 +69,96 @@ def _sin_cos(cg, a):
                      b.icmp_unsigned("==", quadrant, ir.Constant(I32, 2)))
     sin_a, cos_a = b.select(odd, c, s), b.select(odd, s, c)
     return b.select(flip_sin, b.fneg(sin_a), sin_a), b.select(flip_cos, b.fneg(cos_a), cos_a)
+
+
+# ---------------------------------------------------------------------------- float32 erf, lgamma
+
+def _f(value):
+    """A float32 constant from a NumPy float32 (bit patterns kept)."""
+    return constant(np.float32, float(value))
+
+
+def _fma(cg, a, b, c):
+    return cg.intrinsic("llvm.fma", [a, b, c])
+
+
+def erf32(cg, x, saturate):
+    """XLA's float32 erf saturating at `saturate`, a float32 value (`kiln.lax.xla_math.erf32`)."""
+    b = cg.b
+    x2 = b.fmul(x, x)
+    p, q = _f(xm.ERF_P[0]), _f(xm.ERF_Q[0])
+    for c in xm.ERF_P[1:]:
+        p = _fma(cg, x2, p, _f(c))
+    for c in xm.ERF_Q[1:]:
+        q = _fma(cg, x2, q, _f(c))
+    out = b.fdiv(b.fmul(x, p), q)
+    saturated = b.fcmp_ordered(">=", cg.intrinsic("llvm.fabs", [x]), saturate)
+    return b.select(saturated, cg.intrinsic("llvm.copysign", [_f(1.0), x]), out)
+
+
+def lgamma32(cg, x):
+    """XLA's float32 lgamma, Lanczos' approximation (`kiln.lax.xla_math.lgamma32`)."""
+    b = cg.b
+    reflect = b.fcmp_ordered("<", x, _f(0.5))
+    z = b.select(reflect, b.fneg(x), b.fsub(x, _f(1.0)))
+    s = b.fadd(_f(1.0), b.fdiv(_f(xm.LANCZOS[0]), b.fadd(z, _f(1.0))))
+    for i, c in enumerate(xm.LANCZOS[1:], start=2):
+        s = b.fadd(s, b.fdiv(_f(c), b.fadd(z, _f(i))))
+    t = b.fadd(z, _f(xm.LANCZOS_G + np.float32(0.5)))
+    log_t = b.fadd(mathlib.log1p(cg, b.fmul(z, _f(xm.INV_G_HALF))), _f(xm.LOG_G_HALF))
+    w = b.fsub(b.fadd(z, _f(0.5)), b.fdiv(t, log_t))
+    log_y = b.fadd(_fma(cg, log_t, w, _f(xm.LOG_SQRT_2PI)), mathlib.log(cg, s))
+
+    a = cg.intrinsic("llvm.fabs", [x])
+    frac = b.fsub(a, cg.intrinsic("llvm.floor", [a]))
+    frac = b.select(b.fcmp_ordered(">", frac, _f(0.5)), b.fsub(_f(1.0), frac), frac)
+    log_sin = mathlib.log(cg, cg.intrinsic("llvm.sin", [b.fmul(_f(xm.PI), frac)]))
+    finite = b.fcmp_ordered("!=", cg.intrinsic("llvm.fabs", [log_sin]), _f(np.inf))
+    reflection = b.select(finite, b.fsub(b.fsub(_f(xm.LOG_PI), log_sin), log_y), b.fneg(log_sin))
+    out = b.select(reflect, reflection, log_y)
+    return b.select(b.fcmp_ordered("==", a, _f(np.inf)), _f(np.inf), out)
+
+
+def digamma32(cg, x):
+    """XLA's float32 digamma (`kiln.lax.xla_math.digamma32`)."""
+    b = cg.b
+    reflect = b.fcmp_ordered("<", x, _f(0.5))
+    z = b.select(reflect, b.fneg(x), b.fsub(x, _f(1.0)))
+    num, den = _f(0.0), _f(1.0)
+    for i, c in enumerate(xm.LANCZOS, start=1):
+        zi = b.fadd(z, _f(i))
+        num = b.fsub(num, b.fdiv(_f(c), b.fmul(zi, zi)))
+        den = b.fadd(den, b.fdiv(_f(c), zi))
+    t = b.fadd(z, _f(xm.LANCZOS_G + np.float32(0.5)))
+    log_t = b.fadd(mathlib.log1p(cg, b.fmul(z, _f(xm.INV_G_HALF))), _f(xm.LOG_G_HALF))
+    y = b.fsub(b.fadd(log_t, b.fdiv(num, den)), b.fdiv(_f(xm.LANCZOS_G), t))
+
+    r = b.fadd(x, cg.intrinsic("llvm.fabs", [cg.intrinsic("llvm.floor", [b.fadd(x, _f(0.5))])]))
+    pi_r = b.fmul(_f(xm.PI), r)
+    cot = b.fdiv(b.fmul(_f(xm.PI), cg.intrinsic("llvm.cos", [pi_r])), cg.intrinsic("llvm.sin", [pi_r]))
+    out = b.select(reflect, b.fsub(y, cot), y)
+    pole = b.and_(b.fcmp_ordered("<=", x, _f(0.0)), b.fcmp_ordered("==", cg.intrinsic("llvm.trunc", [x]), x))
+    return b.select(pole, _f(np.nan), out)
+
+
+def erfc32(cg, x):
+    """XLA's float32 erfc (`kiln.lax.xla_math.erfc32`)."""
+    b = cg.b
+
+    def horner(v, coefficients):
+        acc = _f(coefficients[0])
+        for c in coefficients[1:]:
+            acc = _fma(cg, v, acc, _f(c))
+        return acc
+    x2 = b.fmul(x, x)
+    r = b.fdiv(_f(1.0), x2)
+    a = cg.intrinsic("llvm.fabs", [x])
+    tail = b.select(b.fcmp_ordered("<", a, _f(2.0)), horner(r, xm.ERFC_MID), horner(r, xm.ERFC_LARGE))
+    z = b.fmul(b.fmul(mathlib.exp(cg, b.fneg(x2)), b.fdiv(_f(1.0), a)), tail)
+    z = b.select(b.fcmp_ordered(">", x2, _f(xm.ERFC_UNDERFLOW)), _f(0.0), z)
+    z = b.select(b.fcmp_ordered("<", x, _f(0.0)), b.fsub(_f(2.0), z), z)
+    small = _fma(cg, b.fneg(x), horner(x2, xm.ERFC_SMALL), _f(1.0))
+    return b.select(b.fcmp_ordered("<", a, _f(1.0)), small, z)
 
 
 # ---------------------------------------------------------------------------- lgamma
