@@ -19,17 +19,29 @@ index of each new key the same way, and `fold_in(key, d)` encrypts the counter p
 Floating-point values
 ---------------------
 Integers (bits, randint, permutation, choice, categorical indices, keys) are bit-identical to
-JAX. So are float32 uniform, normal, exponential, gumbel, laplace, logistic, gamma, loggamma,
-beta, chisquare, t, generalized_normal, weibull_min, pareto, rayleigh, wald, triangular and
-lognormal (JAX's default configuration on CPU, parameters passed as JAX's eager API passes
-them): kiln's float32 log, log1p, exp, rsqrt and pow are XLA:CPU's own instruction sequences
-(`kiln.lax.xla_math`; rsqrt uses this CPU's `rsqrtss` estimate, as XLA does), and where XLA
-fuses a multiply into an add, or turns x / b into x * (1 / b) or (x * c) * s into x * (c * s)
-for scalars b, s, these samplers do the same. Not yet identical (a few ulp): truncated_normal
-(XLA's erf), cauchy (tan), maxwell and double_sided_maxwell (the reduction's fusions), f,
-dirichlet and ball; and poisson's rejection sampler for lam >~ 1e3, whose acceptance test
-hinges on the last bits of XLA's lgamma. float64 uses the C library's functions, which are
-not XLA's either. XLA's CPU code flushes subnormals to zero; kiln does not (except gamma).
+JAX. So are the floats of every sampler but cauchy, in float32 and in float64 (but float64
+truncated_normal; JAX's default configuration on CPU, parameters passed as JAX's eager API
+passes them), because kiln computes what XLA:CPU computes, operation for operation:
+
+- float32 log, log1p, exp, rsqrt, pow, erf and lgamma are XLA:CPU's own instruction sequences
+  (`kiln.lax.xla_math`; rsqrt uses this CPU's `rsqrtss` estimate, as XLA does); float64 exp,
+  log1p and erf_inv are too (`kiln.random.xla_f64`, with an exact fused multiply-add); float64
+  log, pow, sqrt and tan are the C library's in both.
+- Where XLA fuses a multiply into an add, the samplers do the same; where its algebraic
+  simplifier rewrites x / b as x * (1 / b), x / y**c as x * y**-c, (a / b) / (c / d) as
+  (a * d) / (b * c), or (x * c) * s as x * (c * s), so do they; short reductions (a norm, a
+  softmax's sum over up to 32 terms) are summed in XLA's order.
+- multivariate_normal takes its factor from the LAPACK routine jaxlib calls (potrf, syevd,
+  gesdd) and forms factor @ z as XLA's dot or YNNPACK's does (exact for n <= 3, and in
+  float64 from 8 rows).
+
+Not identical: cauchy (XLA's tan), float64 truncated_normal (XLA's float64 erf is the C
+library's, kiln's lax.erf SciPy's), multivariate_normal in the cases above, rows of a softmax
+(dirichlet) or norm (ball) longer than 32, and from 4096 elements on whatever XLA:CPU hands
+to YNNPACK: reductions with the elementwise operations around them (dirichlet, ball, maxwell
+and double_sided_maxwell of more than ~1000 rows) and dots, which YNNPACK computes with its
+own log, exp and summation order. XLA's CPU code flushes subnormals to zero; kiln does not
+(except gamma).
 
 The modules
 -----------
@@ -37,11 +49,11 @@ The modules
   truncated_normal, exponential, gumbel, laplace, logistic, multivariate_normal.
 - `gamma`: gamma (Marsaglia-Tsang per element, differentiable in a), loggamma, beta,
   dirichlet, chisquare, f, t, generalized_normal, ball.
-- `discrete`: poisson, binomial, geometric (integers as JAX draws them; see its docstring
-  for the one case where an array mixing small and large lam can differ).
+- `discrete`: poisson, binomial, geometric (integers as JAX draws them).
 - `derived`: closed-form transforms (cauchy, rademacher, maxwell, double_sided_maxwell,
   weibull_min, pareto, rayleigh, wald, triangular, lognormal) and orthogonal (QR through
   `kiln.lax.linalg.qr`).
+- `xla_f64`: XLA:CPU's float64 exp, log1p and erf_inv from kiln.lax operations.
 
 JAX's values depend on XLA's compilation: a parameter given as a constant inside an outer
 jax.jit is folded at compile time (its 1 / sqrt(d) exactly, not by rsqrt), so JAX itself can

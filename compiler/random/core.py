@@ -9,9 +9,11 @@ import numpy as np
 
 import kiln.lax as lax
 import kiln.numpy as jnp
-from kiln.lax.elementwise import add_p, convert_element_type_p, mul_p, sub_p
+from kiln.lax.elementwise import add_p, convert_element_type_p, mul_p
+from kiln.lax import xla_math
 from kiln.lax.prng import random_erf_inv_p, threefry2x32
 from kiln.primitives import aval_of, bind
+from kiln.random import xla_f64
 from kiln.runtime import dtypes
 from kiln.runtime.array import Array
 from kiln.runtime.config import config
@@ -264,27 +266,10 @@ def _fma(a, b, c, dtype):
 
 
 def _fma64(a, b, c):
-    """a * b + c in float64 with (nearly always) one rounding: error-free transformations
-    (Dekker's TwoProduct with Veltkamp splitting, Knuth's TwoSum)."""
+    """a * b + c in float64 with one rounding (`xla_f64.fma`)."""
     shape = np.broadcast_shapes(*(aval_of(v).shape for v in (a, b, c)))
     a, b, c = (jnp.broadcast_to(jnp.asarray(v, np.float64), shape) for v in (a, b, c))
-    mul = lambda x, y: bind(mul_p, x, y)
-    add = lambda x, y: bind(add_p, x, y)
-    sub = lambda x, y: bind(sub_p, x, y)
-    split = np.float64(134217729.0)  # 2**27 + 1
-
-    def halves(x):
-        t = mul(split, x)
-        hi = sub(t, sub(t, x))
-        return hi, sub(x, hi)
-    p = mul(a, b)
-    ah, al = halves(a)
-    bh, bl = halves(b)
-    e = add(add(add(sub(mul(ah, bh), p), mul(ah, bl)), mul(al, bh)), mul(al, bl))
-    s = add(p, c)
-    bb = sub(s, p)
-    t = add(sub(p, sub(s, bb)), sub(c, bb))
-    return add(s, add(t, e))
+    return xla_f64.fma(a, b, c)
 
 
 def _uniform(data, shape, dtype, minval, maxval):
@@ -340,7 +325,19 @@ def _sample_shape(name, shape, *param_shapes):
 
 
 def _erf_inv(x):
+    if aval_of(x).dtype == np.float64:
+        return xla_f64.erf_inv(x)
     return bind(random_erf_inv_p, x)
+
+
+def _exp(x):
+    """exp as XLA:CPU computes it: float32 by lax.exp, float64 by `xla_f64.exp`."""
+    return xla_f64.exp(x) if aval_of(x).dtype == np.float64 else lax.exp(x)
+
+
+def _log1p(x):
+    """log1p as XLA:CPU computes it: float32 by lax.log1p, float64 by `xla_f64.log1p`."""
+    return xla_f64.log1p(x) if aval_of(x).dtype == np.float64 else lax.log1p(x)
 
 
 def _normal_real(data, shape, dtype, scale=None):
@@ -366,6 +363,15 @@ def normal(key, shape=(), dtype=None):
     return _normal_real(data, shape, dtype)
 
 
+def _erf_fused(x):
+    """erf as XLA computes it fused with other operations: in float32 it saturates at
+    3.7439211 however many elements there are (`kiln.lax.xla_math.erf32`)."""
+    if aval_of(x).dtype != np.float32:
+        return lax.erf(x)
+    saturate = np.asarray(xla_math.ERF_SATURATE_FUSED, np.float32)
+    return lax.select(lax.abs(x) >= saturate, lax.sign(x), lax.erf(x))
+
+
 def truncated_normal(key, lower, upper, shape=None, dtype=None):
     """Normal floats truncated to (lower, upper)."""
     data, _ = _single(key, "truncated_normal")
@@ -374,8 +380,11 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     sqrt2 = np.asarray(np.sqrt(2), dtype)
     lower = lax.convert_element_type(jnp.asarray(lower), dtype)
     upper = lax.convert_element_type(jnp.asarray(upper), dtype)
-    a = lax.erf(lower / sqrt2)
-    b = lax.erf(upper / sqrt2)
+    # As XLA compiles JAX's jitted sampler: x / sqrt(2) as x * (1 / sqrt(2)), and erf fused
+    # with that product.
+    inv_sqrt2 = np.asarray(1 / np.sqrt(2), dtype)
+    a = _erf_fused(lower * inv_sqrt2)
+    b = _erf_fused(upper * inv_sqrt2)
     u = _uniform(data, shape, dtype, a, b)
     out = sqrt2 * _erf_inv(u)
     return jnp.clip(out,
@@ -392,7 +401,7 @@ def exponential(key, shape=(), dtype=None):
 
 def _exponential(data, shape, dtype):
     u = _uniform(data, shape, dtype, 0.0, 1.0)
-    return -jnp.log1p(-u)
+    return -_log1p(-u)
 
 
 def gumbel(key, shape=(), dtype=None, mode=None):
@@ -411,7 +420,7 @@ def _gumbel(data, shape, dtype, mode):
         high, low = u[0], u[1]
         x = jnp.where(high >= 0.5, high, high + np.asarray(2.0 ** -info.nmant, dtype) * low
                       + np.asarray(info.tiny, dtype))
-        return -jnp.log(-jnp.log1p(-x))
+        return -jnp.log(-_log1p(-x))
     u = _uniform(data, shape, dtype, np.asarray(info.tiny, dtype), np.asarray(1.0, dtype))
     return -jnp.log(-jnp.log(u))
 
@@ -422,7 +431,7 @@ def laplace(key, shape=(), dtype=None):
     shape = _canonical_shape(shape)
     lo = np.asarray(-1.0 + np.finfo(dtype).epsneg, dtype)
     u = _uniform(data, shape, dtype, lo, np.asarray(1.0, dtype))
-    return jnp.sign(u) * jnp.log1p(-jnp.abs(u))
+    return jnp.sign(u) * _log1p(-jnp.abs(u))
 
 
 def logistic(key, shape=(), dtype=None):
@@ -430,7 +439,7 @@ def logistic(key, shape=(), dtype=None):
     dtype = _float_dtype(dtype, "logistic")
     shape = _canonical_shape(shape)
     x = _uniform(data, shape, dtype, np.asarray(np.finfo(dtype).tiny, dtype), np.asarray(1.0, dtype))
-    return jnp.log(x) - jnp.log1p(-x)
+    return jnp.log(x) - _log1p(-x)
 
 
 def bernoulli(key, p=0.5, shape=None, mode="low"):
@@ -636,14 +645,46 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
         shape = _canonical_shape(shape)
     if not isinstance(cov, Array):
         raise NotImplementedError("kiln.random.multivariate_normal needs a concrete covariance")
-    c = np.asarray(cov, dtype=dt)
-    if method == "cholesky":
-        factor = np.linalg.cholesky(c)
-    elif method == "eigh":
-        w, v = np.linalg.eigh(c)
-        factor = v * np.sqrt(w[..., None, :])
-    else:
-        u, s, _ = np.linalg.svd(c)
-        factor = u * np.sqrt(s[..., None, :])
+    factor = jnp.asarray(_covariance_factor(np.asarray(cov, dtype=dt), method).astype(dtype))
     z = _normal_real(data, tuple(shape) + (n,), dtype)
-    return mean.astype(dtype) + jnp.einsum("...ij,...j->...i", jnp.asarray(factor.astype(dtype)), z)
+    # factor @ z in JAX's order. XLA hands the dot to YNNPACK unless z has one row or both
+    # its rows and n are under 8. XLA's own dot fuses each product into the sum, in order (seen
+    # for n <= 3); YNNPACK does the same in float64, and in float32 adds the products unfused
+    # for n <= 3. Other cases (float32 through YNNPACK with n > 3, whose kernel, picked by n
+    # and the CPU, orders products and fused multiply-adds its own way; XLA's own dot with
+    # 3 < n < 8) use kiln's contraction, a few ulp from JAX's.
+    rows = math.prod(shape)
+    xla_dot = rows == 1 or max(rows, n) < 8
+    if n > 3 and (xla_dot or dtype == np.float32):
+        return mean.astype(dtype) + jnp.einsum("...ij,...j->...i", factor, z)
+    total = factor[..., :, 0] * z[..., None, 0]
+    for j in range(1, n):
+        if xla_dot or dtype != np.float32:
+            total = _fma(factor[..., :, j], z[..., None, j], total, dtype)
+        else:
+            total = total + factor[..., :, j] * z[..., None, j]
+    return mean.astype(dtype) + total
+
+
+def _covariance_factor(c, method):
+    """The factor JAX takes of a concrete covariance, from the LAPACK routines jaxlib calls
+    (SciPy's: potrf, syevd and gesdd), after the same symmetrization; NaN where potrf fails."""
+    import scipy.linalg.lapack as lapack
+    if c.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(f"kiln.random.multivariate_normal: covariance of dtype {c.dtype}")
+    routine = lambda name: getattr(lapack, ("s" if c.dtype == np.float32 else "d") + name)
+    if method != "svd":
+        c = (c + np.swapaxes(c, -1, -2)) / np.asarray(2, c.dtype)
+    factor = np.empty_like(c)
+    for index in np.ndindex(c.shape[:-2]):
+        a = c[index]
+        if method == "cholesky":
+            lower, info = routine("potrf")(a, lower=1)
+            factor[index] = np.tril(lower) if info == 0 else np.nan
+        elif method == "eigh":
+            w, v, _ = routine("syevd")(a, compute_v=1, lower=1)
+            factor[index] = v * np.sqrt(w)[None, :]
+        else:
+            u, s, _, _ = routine("gesdd")(a, compute_uv=1, full_matrices=1)
+            factor[index] = u * np.sqrt(s)[None, :]
+    return factor

@@ -14,8 +14,8 @@ import kiln.lax as lax
 import kiln.numpy as jnp
 from kiln.lax import linalg as lax_linalg
 from kiln.primitives import aval_of
-from kiln.random.core import (_canonical_shape, _exponential, _float_dtype, _fma, _normal_real, _sample_shape,
-                              _single, _split_data, _uniform, _wrap, bernoulli)
+from kiln.random.core import (_canonical_shape, _exp, _exponential, _float_dtype, _fma, _log1p, _normal_real,
+                              _sample_shape, _single, _split_data, _uniform, _wrap, bernoulli)
 from kiln.runtime import dtypes
 
 __all__ = ["cauchy", "rademacher", "maxwell", "double_sided_maxwell", "weibull_min", "pareto", "rayleigh",
@@ -66,8 +66,10 @@ def maxwell(key, shape=(), dtype=None):
 def _maxwell(data, shape, dtype):
     z = _normal_real(data, tuple(shape) + (3,), dtype)
     x, y, w = z[..., 0], z[..., 1], z[..., 2]
-    # The squared norm as XLA's CPU reduction forms it: y*y, then two fused multiply-adds.
-    return lax.sqrt(_fma(w, w, _fma(x, x, y * y, dtype), dtype))
+    # The squared norm as XLA's CPU reduction forms it (found by comparing with JAX): a square,
+    # then two fused multiply-adds; float32 starts from the middle term, float64 from the first.
+    first, second = (y, x) if dtype == np.float32 else (x, y)
+    return lax.sqrt(_fma(w, w, _fma(second, second, first * first, dtype), dtype))
 
 
 def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
@@ -91,7 +93,7 @@ def weibull_min(key, scale, concentration, shape=(), dtype=None):
     shape = _canonical_shape(shape)
     u = _uniform(data, shape, dtype, 0.0, 1.0)
     concentration, scale = _param(concentration, dtype), _param(scale, dtype)
-    return jnp.power(-jnp.log1p(-u), _c(u, 1) / concentration) * scale
+    return jnp.power(-_log1p(-u), _c(u, 1) / concentration) * scale
 
 
 def pareto(key, b, shape=None, dtype=None):
@@ -101,8 +103,8 @@ def pareto(key, b, shape=None, dtype=None):
     shape = _shape_from("pareto", shape, b)
     b = _param(b, dtype)
     if aval_of(b).shape == ():  # XLA divides by a broadcast scalar as a product with its reciprocal
-        return lax.exp(_exponential(data, shape, dtype) * (_c(b, 1) / b))
-    return lax.exp(_exponential(data, shape, dtype) / b)
+        return _exp(_exponential(data, shape, dtype) * (_c(b, 1) / b))
+    return _exp(_exponential(data, shape, dtype) / b)
 
 
 def rayleigh(key, scale, shape=None, dtype=None):
@@ -153,8 +155,8 @@ def lognormal(key, sigma=np.float32(1), shape=None, dtype=None):
     shape = _shape_from("lognormal", shape, sigma)
     sigma = _param(sigma, dtype)
     if aval_of(sigma).shape == ():
-        return lax.exp(_normal_real(data, shape, dtype, scale=sigma))
-    return lax.exp(_normal_real(data, shape, dtype) * sigma)
+        return _exp(_normal_real(data, shape, dtype, scale=sigma))
+    return _exp(_normal_real(data, shape, dtype) * sigma)
 
 
 def orthogonal(key, n, shape=(), dtype=None, m=None):

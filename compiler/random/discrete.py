@@ -9,13 +9,11 @@ per step, so every element sees the uniforms JAX's element sees:
 - binomial (as TensorFlow Probability): a sum of geometric variates where count * p <= 10,
   Hörmann's BTRS rejection above, with p > 1/2 sampled as count - Binomial(count, 1 - p).
 
-The integer results are JAX's except where an accept/reject or floor decision lands within
-an ulp of the XLA approximations of log and lgamma this module computes correctly rounded.
-That is rare for lam up to a few hundred, but the rejection loop keeps, in each lane, the
-last value accepted before *every* lane has accepted, and lanes with lam < 10 idle in it at
-lam = 1e5, where float32's t = -lam + k log(lam) - lgamma(k + 1) is decided by its last bits:
-so an array mixing lam < 10 and lam >= 10 (or with lam >~ 1e4) often draws other (equally
-Poisson) values than JAX.
+The integer results are JAX's, bit for bit: the accept/reject and floor decisions use log,
+log1p and lgamma as XLA:CPU computes them in float32 (`kiln.lax.xla_math`), which matters
+because the rejection loop keeps, in each lane, the last value accepted before *every* lane
+has accepted, and at lam = 1e5 float32's t = -lam + k log(lam) - lgamma(k + 1) is decided by
+its last bits.
 """
 from __future__ import annotations
 
@@ -24,7 +22,8 @@ import numpy as np
 import kiln.lax as lax
 import kiln.numpy as jnp
 from kiln.primitives import aval_of
-from kiln.random.core import _canonical_shape, _float_dtype, _fma, _sample_shape, _single, _split_data, _uniform
+from kiln.random.core import (_canonical_shape, _float_dtype, _fma, _log1p, _sample_shape, _single, _split_data,
+                              _uniform)
 from kiln.runtime import dtypes
 
 __all__ = ["poisson", "binomial", "geometric"]
@@ -129,7 +128,7 @@ def _stirling_approx_tail(k):
 
 
 def _binomial_inversion(data, count, prob, shape):
-    log1mp = lax.log1p(-prob)
+    log1mp = _log1p(-prob)
 
     def body(carry):
         i, num_geom, geom_sum, key = carry
@@ -223,5 +222,5 @@ def geometric(key, p, shape=None, dtype=None):
         p = p.astype(dtypes.default_float_dtype())
     u = _uniform(data, shape, aval_of(p).dtype, 0.0, 1.0)
     u = lax.select(u == _c(u, 0), jnp.ones_like(u), u)  # as JAX: u = 0 maps to 1
-    log_1mp = jnp.broadcast_to(lax.log1p(-p), shape)
+    log_1mp = jnp.broadcast_to(_log1p(-p), shape)
     return lax.convert_element_type(lax.floor(lax.log(u) / log_1mp) + _c(u, 1), dtype)

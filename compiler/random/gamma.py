@@ -24,8 +24,8 @@ import kiln.numpy as jnp
 from kiln.batching import vmap
 from kiln.custom_derivatives import custom_jvp
 from kiln.primitives import aval_of
-from kiln.random.core import (_canonical_shape, _exponential, _float_dtype, _fma, _normal_real, _sample_shape,
-                              _single, _split_data, _uniform)
+from kiln.random.core import (_canonical_shape, _exp, _exponential, _float_dtype, _fma, _normal_real,
+                              _sample_shape, _single, _split_data, _uniform)
 from kiln.random.derived import _rademacher, _shape_from
 from kiln.runtime import dtypes
 
@@ -154,8 +154,8 @@ def beta(key, a, b, shape=None, dtype=None):
     log_ga = _random_gamma(keys[0], a, True)
     log_gb = _random_gamma(keys[1], b, True)
     log_max = lax.max(log_ga, log_gb)
-    ga = lax.exp(log_ga - log_max)
-    gb = lax.exp(log_gb - log_max)
+    ga = _exp(log_ga - log_max)
+    gb = _exp(log_gb - log_max)
     return ga / (ga + gb)
 
 
@@ -173,9 +173,22 @@ def dirichlet(key, alpha, shape=None, dtype=None):
 
 
 def _softmax(x):
-    # As jax.nn.softmax: exp(x - max) / sum; the max is not differentiated.
-    unnormalized = lax.exp(x - lax.stop_gradient(jnp.max(x, axis=-1, keepdims=True)))
-    return unnormalized / jnp.sum(unnormalized, axis=-1, keepdims=True)
+    """As jax.nn.softmax, exp(x - max) / sum with the max not differentiated, in XLA:CPU's
+    operation order: the division by the sum is a product with its reciprocal."""
+    unnormalized = _exp(x - lax.stop_gradient(jnp.max(x, axis=-1, keepdims=True)))
+    return unnormalized * (_const(x, 1) / _sum_last(unnormalized)[..., None])
+
+
+def _sum_last(x):
+    """The sum over the last axis as XLA:CPU forms it for rows of up to 32 terms (the rows
+    are the vector lanes): left to right. Longer rows XLA sums in another order."""
+    n = aval_of(x).shape[-1]
+    if not 0 < n <= 32:
+        return jnp.sum(x, axis=-1)
+    total = x[..., 0]
+    for i in range(1, n):
+        total = total + x[..., i]
+    return total
 
 
 def chisquare(key, df, shape=None, dtype=None):
@@ -189,7 +202,7 @@ def chisquare(key, df, shape=None, dtype=None):
 def _chisquare(data, df, shape):
     two = _const(df, 2)
     half_df = jnp.broadcast_to(df / two, shape)
-    return lax.exp(_random_gamma(data, half_df, True)) * two
+    return _exp(_random_gamma(data, half_df, True)) * two
 
 
 def f(key, dfnum, dfden, shape=None, dtype=None):
@@ -200,9 +213,11 @@ def f(key, dfnum, dfden, shape=None, dtype=None):
     dfnum = lax.convert_element_type(jnp.asarray(dfnum), dtype)
     dfden = lax.convert_element_type(jnp.asarray(dfden), dtype)
     keys = _split_data(data, (2,))
-    num = _chisquare(keys[1], dfnum, shape) / dfnum
-    den = _chisquare(keys[0], dfden, shape) / dfden
-    return num / den
+    two = _const(dfnum, 2)
+    g_num = _exp(_random_gamma(keys[1], jnp.broadcast_to(dfnum / two, shape), True))
+    g_den = _exp(_random_gamma(keys[0], jnp.broadcast_to(dfden / two, shape), True))
+    # XLA rewrites (a / b) / (c / d) as (a * d) / (b * c), and (g * 2) * d as g * (2 * d)
+    return (g_num * (dfden * two)) / (g_den * (dfnum * two))
 
 
 def t(key, df, shape=None, dtype=None):
@@ -245,9 +260,9 @@ def ball(key, d, p=2, shape=(), dtype=None):
     g = _generalized_normal(keys[0], p, tuple(shape) + (d,), dtype)
     e = _exponential(keys[1], shape, dtype)
     p = lax.convert_element_type(jnp.asarray(p), dtype)
-    norm = lax.pow(jnp.sum(lax.pow(jnp.abs(g), jnp.broadcast_to(p, aval_of(g).shape)), axis=-1) + e,
-                   jnp.broadcast_to(_const(p, 1) / p, tuple(shape)))
-    return g / norm[..., None]
+    total = _sum_last(lax.pow(jnp.abs(g), jnp.broadcast_to(p, aval_of(g).shape))) + e
+    # XLA rewrites g / total**(1/p) as g * total**-(1/p)
+    return g * lax.pow(total, jnp.broadcast_to(-(_const(p, 1) / p), tuple(shape)))[..., None]
 
 
 def _static_int(n, name, what):
