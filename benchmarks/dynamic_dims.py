@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -24,7 +23,7 @@ import kiln.numpy as knp
 from kiln.backends.llvm import engine
 
 sys.path.insert(0, os.path.dirname(__file__))
-from llvm_backend import best, chain, mlp_loss, sgd_step  # noqa: E402
+from llvm_backend import best, chain, mlp_loss, sgd_step, timed  # noqa: E402
 
 try:
     import jax
@@ -33,12 +32,6 @@ except ImportError:
     jax = None
 
 NEW_SIZES = (96, 100, 160, 200, 255)
-
-
-def timed(fn, *args, block):
-    start = time.perf_counter()
-    block(fn(*args))
-    return time.perf_counter() - start
 
 
 def main():

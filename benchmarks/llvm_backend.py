@@ -75,12 +75,16 @@ def per_call(fn, *args, repeats, block, calls=20_000):
     return min(times)
 
 
-def first_call(make, *args, block):
-    engine.clear_cache()  # kiln keeps compiled code per process: this call must compile
-    fn = make()
+def timed(fn, *args, block):
+    """The time of one call."""
     start = time.perf_counter()
     block(fn(*args))
     return time.perf_counter() - start
+
+
+def first_call(make, *args, block):
+    engine.clear_cache()  # kiln keeps compiled code per process: this call must compile
+    return timed(make(), *args, block=block)
 
 
 def main():

@@ -22,7 +22,7 @@ class Compiled:
 
     def __init__(self, spec, run):
         self.spec, self.run, self.in_avals = spec, run, None
-        self.natives: dict = {}  # _fast_key(args) -> (builtin, treedef to unflatten or None) or None
+        self.natives: dict = {}  # fast-path key -> (builtin, treedef to unflatten or None) or None
 
     def native(self, key, args):
         """The backend's native entry for calls with arguments like `args` (all arrays, each
@@ -134,7 +134,7 @@ class JitFunction:
         return compiled, leaves, avals
 
     def __call__(self, *args, **kwargs):
-        native = self._native
+        native, tree = self._native, None
         if native is not None and not kwargs and not staging_stack \
                 and native[2] == import_epoch.value and native[3] is config.x64_enabled:
             if native[4] is None:
@@ -150,11 +150,14 @@ class JitFunction:
         # Calls whose arguments are arrays, or pytrees of arrays, take a path that neither binds
         # the signature nor looks at static arguments: keyed by their arrays' kinds (and the
         # pytree structure), once a call like them has shown that every leaf is dynamic.
-        key, flat, tree = None, args, None
+        key = None
         if not kwargs:
             key = _fast_key(args)
-            if key is None:
-                flat, tree = tree_flatten(args)
+            if key is not None:
+                flat, tree = args, None
+            else:
+                if tree is None:  # (not flattened for the native entry above)
+                    flat, tree = tree_flatten(args)
                 inner = _fast_key(flat)
                 key = None if inner is None else (tree, inner)
         if key is not None:

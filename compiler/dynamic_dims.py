@@ -28,7 +28,7 @@ import warnings
 from dataclasses import dataclass
 
 from kiln.errors import DynamicDimsWarning
-from kiln.ir import DimExpr, ShapedArray
+from kiln.ir import ShapedArray
 from kiln.runtime.pytree import tree_leaves
 
 MAX_FAMILIES = 4  # symbolic programs per argument kind before compiling per size
@@ -180,4 +180,4 @@ class DynamicDims:
                       DynamicDimsWarning, stacklevel=5)
 
 
-__all__ = ["DynamicDims", "DimExpr"]
+__all__ = ["DynamicDims"]

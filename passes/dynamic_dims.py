@@ -62,13 +62,11 @@ class _Walk:
     """Walks a program and its counterparts in step, rebuilding the first; numbers are left
     to `number`."""
 
-    def __init__(self):
-        self.vars = {}    # id(var of the first) -> (its rebuilt var, [the counterparts' vars])
-        self.taken = []   # per counterpart: ids of its vars already paired
+    def __init__(self, counterparts: int):
+        self.vars = {}  # id(var of the first) -> (its rebuilt var, [the counterparts' vars])
+        self.taken = [set() for _ in range(counterparts)]  # per counterpart: ids of vars paired
 
     def walk(self, a, others):
-        if not self.taken:
-            self.taken = [set() for _ in others]
         t = type(a)
         if any(type(o) is not t for o in others):
             raise NotGeneral(f"{t.__name__} against {type(others[0]).__name__}")
@@ -166,7 +164,7 @@ def _same_number(a, b) -> bool:
 
 class _Generalise(_Walk):
     def __init__(self, base_sizes, probe_sizes):
-        super().__init__()
+        super().__init__(len(probe_sizes))
         self.base_sizes = base_sizes
         # per probe: (the size it changed, by how much)
         self.steps = []
@@ -195,7 +193,7 @@ class _Generalise(_Walk):
 
 class _Match(_Walk):
     def __init__(self, sizes):
-        super().__init__()
+        super().__init__(1)
         self.sizes = sizes
 
     def number(self, a, others, literal=False):

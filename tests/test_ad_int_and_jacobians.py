@@ -12,7 +12,8 @@ import pytest
 import kiln
 import kiln.numpy as knp
 from kiln.ir import sub_programs
-from kiln.tree_util import tree_leaves, tree_structure
+
+from compare_helpers import same
 
 jax = pytest.importorskip("jax")
 jnp = jax.numpy
@@ -24,19 +25,6 @@ N = np.arange(3, dtype=np.int32)
 
 def both(build):
     return build(knp), build(jnp)
-
-
-def same(kiln_value, jax_value, rtol=1e-5):
-    """Equal pytrees: structure, values, dtypes and weak types; float0 leaves by shape."""
-    assert tree_structure(kiln_value) == tree_structure(jax_value)
-    for k, j in zip(tree_leaves(kiln_value), tree_leaves(jax_value)):
-        assert np.shape(k) == np.shape(j)
-        assert np.dtype(k.dtype) == np.dtype(j.dtype), (k.dtype, j.dtype)
-        if j.dtype == FLOAT0:
-            assert type(k) is np.ndarray  # JAX's is a NumPy array (a subclass)
-            continue
-        np.testing.assert_allclose(np.asarray(k), np.asarray(j), rtol=rtol, atol=1e-6)
-        assert getattr(k, "weak_type", False) == getattr(j, "weak_type", False), (k, j)
 
 
 def test_float0_is_jax_float0():

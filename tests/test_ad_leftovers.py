@@ -2,13 +2,16 @@
 of nested gradients, the trip counter of reverse mode through while loops, max/min of complex
 arrays (and nanmax/nanmin), and transposing a vmapped linearized while loop.
 """
+import functools
+
 import numpy as np
 import pytest
 
 import kiln
 import kiln.numpy as knp
 from kiln.runtime.config import enable_x64
-from kiln.tree_util import tree_leaves, tree_structure
+
+from compare_helpers import same
 
 jax = pytest.importorskip("jax")
 jnp = jax.numpy
@@ -19,17 +22,7 @@ X = np.array([0.5, -1.0, 2.0], np.float32)
 BACKENDS = ["reference", "llvm"]
 
 
-def same(kiln_value, jax_value, rtol=1e-5):
-    """Equal pytrees: structure, values, dtypes and weak types; float0 leaves by shape."""
-    assert tree_structure(kiln_value) == tree_structure(jax_value)
-    for k, j in zip(tree_leaves(kiln_value), tree_leaves(jax_value)):
-        assert np.shape(k) == np.shape(j)
-        assert np.dtype(k.dtype) == np.dtype(j.dtype), (k.dtype, j.dtype)
-        if j.dtype == FLOAT0:
-            assert type(k) is np.ndarray  # JAX's is a NumPy array (a subclass)
-            continue
-        np.testing.assert_allclose(np.asarray(k), np.asarray(j), rtol=rtol, atol=1e-6, equal_nan=True)
-        assert getattr(k, "weak_type", False) == getattr(j, "weak_type", False), (k, j)
+same = functools.partial(same, equal_nan=True)  # NaN results agree with JAX's too
 
 
 # ---------------------------------------------------------------------------- float0 results of jit

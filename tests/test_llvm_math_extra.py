@@ -20,33 +20,17 @@ import kiln.numpy as knp
 from kiln.backends.llvm import plan
 from kiln.primitives import registry
 
+from compare_helpers import ulps
+
 RNG = np.random.default_rng(0)
 F16 = np.float16
 ALL_F16 = np.arange(2**16, dtype=np.uint16).view(F16)  # every float16, inf and NaN included
-
-
-@pytest.fixture
-def x64():
-    previous = kiln.config.read("jax_enable_x64")
-    kiln.config.update("jax_enable_x64", True)
-    yield
-    kiln.config.update("jax_enable_x64", previous)
 
 
 def both(fn, *args):
     ref = kiln.jit(fn, backend="reference")(*args)
     got = kiln.jit(fn, backend="llvm")(*args)
     return got, ref
-
-
-@np.errstate(all="ignore")
-def ulps(got, want):
-    """Per-element distance in ulps of `want` (0 where equal, both NaN, or equal infinities)."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype and got.shape == want.shape
-    spacing = np.spacing(np.abs(want)).astype(np.float64)
-    err = np.abs(got.astype(np.float64) - want.astype(np.float64)) / spacing
-    return np.where((got == want) | (np.isnan(got) & np.isnan(want)), 0.0, err)
 
 
 def assert_close(got, ref, max_ulp=0):

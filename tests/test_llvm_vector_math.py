@@ -27,26 +27,10 @@ import kiln.lax as lax
 import kiln.numpy as knp
 from kiln.backends.llvm.engine import Executable
 
+from compare_helpers import ulps
+
 F32, F64 = np.float32, np.float64
 LN_MAX = {F32: 88.72283935546875, F64: 709.782712893384}
-
-
-@pytest.fixture
-def x64():
-    previous = kiln.config.read("jax_enable_x64")
-    kiln.config.update("jax_enable_x64", True)
-    yield
-    kiln.config.update("jax_enable_x64", previous)
-
-
-@np.errstate(all="ignore")
-def ulps(got, want):
-    """Per-element distance in ulps of `want` (0 where equal, both NaN, or equal infinities)."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype and got.shape == want.shape
-    spacing = np.spacing(np.abs(want)).astype(np.float64)
-    err = np.abs(got.astype(np.float64) - want.astype(np.float64)) / spacing
-    return np.where((got == want) | (np.isnan(got) & np.isnan(want)), 0.0, err)
 
 
 def _rng(*key):

@@ -327,14 +327,7 @@ def rsqrt32(x):
 
 def rsqrt_estimate(x):
     """The CPU's `rsqrtss` of each element (1/sqrt(x) correctly rounded off x86)."""
-    kernels = _host_kernels()
-    x = np.ascontiguousarray(x, F32)
-    if kernels is None:
-        with np.errstate(all="ignore"):
-            return (1 / np.sqrt(x.astype(np.float64))).astype(F32)
-    out = np.empty_like(x)
-    kernels["rsqrt"](x.ctypes.data, out.ctypes.data, x.size)
-    return out
+    return _call_host("rsqrtss", _f32(x), lambda v: 1 / np.sqrt(v.astype(np.float64)))
 
 
 # ---------------------------------------------------------------------------- pow
@@ -352,28 +345,19 @@ def pow32(x, y):
     return out
 
 
+# The host's float32 functions: the C library's sinf, cosf and powf, and the CPU's rsqrtss
+# estimate as a scalar function.
 _KERNELS_IR = r"""
-declare <4 x float> @llvm.x86.sse.rsqrt.ss(<4 x float>)
+declare float @sinf(float)
+declare float @cosf(float)
 declare float @powf(float, float)
+declare <4 x float> @llvm.x86.sse.rsqrt.ss(<4 x float>)
 
-define void @kiln_rsqrt_estimate(ptr %x, ptr %y, i64 %n) {
-entry:
-  %empty = icmp sle i64 %n, 0
-  br i1 %empty, label %done, label %loop
-loop:
-  %i = phi i64 [0, %entry], [%next, %loop]
-  %px = getelementptr float, ptr %x, i64 %i
-  %xi = load float, ptr %px
-  %vec = insertelement <4 x float> zeroinitializer, float %xi, i64 0
+define float @rsqrtss(float %x) {
+  %vec = insertelement <4 x float> zeroinitializer, float %x, i64 0
   %r = call <4 x float> @llvm.x86.sse.rsqrt.ss(<4 x float> %vec)
   %s = extractelement <4 x float> %r, i64 0
-  %py = getelementptr float, ptr %y, i64 %i
-  store float %s, ptr %py
-  %next = add i64 %i, 1
-  %end = icmp eq i64 %next, %n
-  br i1 %end, label %done, label %loop
-done:
-  ret void
+  ret float %s
 }
 
 define void @kiln_powf(ptr %x, ptr %y, ptr %z, i64 %n) {
@@ -397,10 +381,8 @@ done:
 }
 """
 
-# A loop calling the C library's float32 function @NAME on each element.
+# A loop calling the float32 function @NAME on each element.
 _UNARY_IR = r"""
-declare float @NAME(float)
-
 define void @kiln_NAME(ptr %x, ptr %y, i64 %n) {
 entry:
   %empty = icmp sle i64 %n, 0
@@ -419,11 +401,12 @@ done:
   ret void
 }
 """
-_UNARY_LIBM = ("sinf", "cosf")
+_UNARY = ("sinf", "cosf", "rsqrtss")
 
 
 def _call_host(name, x, fallback):
-    """The host C library's float32 `name` on each element of x, or `fallback(x)` off x86-64."""
+    """The host's float32 `name` (see _KERNELS_IR) on each element of x, or `fallback(x)` off
+    x86-64."""
     kernels = _host_kernels()
     if kernels is None:
         with np.errstate(all="ignore"):
@@ -442,16 +425,13 @@ def _host_kernels():
         return None
     import llvmlite.binding as llvm
     from kiln.backends.llvm.engine import jit_engine
-    module = llvm.parse_assembly(_KERNELS_IR + "".join(_UNARY_IR.replace("NAME", f) for f in _UNARY_LIBM))
+    module = llvm.parse_assembly(_KERNELS_IR + "".join(_UNARY_IR.replace("NAME", f) for f in _UNARY))
     module.triple = llvm.get_process_triple()
     module.verify()
     engine = jit_engine(module)
     i64, ptr = ctypes.c_int64, ctypes.c_void_p
-    kernels = {
-        "rsqrt": ctypes.CFUNCTYPE(None, ptr, ptr, i64)(engine.get_function_address("kiln_rsqrt_estimate")),
-        "powf": ctypes.CFUNCTYPE(None, ptr, ptr, ptr, i64)(engine.get_function_address("kiln_powf")),
-    }
-    for f in _UNARY_LIBM:
+    kernels = {"powf": ctypes.CFUNCTYPE(None, ptr, ptr, ptr, i64)(engine.get_function_address("kiln_powf"))}
+    for f in _UNARY:
         kernels[f] = ctypes.CFUNCTYPE(None, ptr, ptr, i64)(engine.get_function_address(f"kiln_{f}"))
     kernels["engine"] = engine  # keeps the code alive
     return kernels

@@ -128,8 +128,7 @@ data_pointer = _data_reader()
 
 class Executable:
     """A compiled program. `bind(sizes)` gives the callable for one set of sizes of its symbolic
-    dimensions (a program generalised over `dynamic_dims`); a program without them is run
-    directly: `run(*inputs)` returns the outputs as NumPy arrays.
+    dimensions (a program generalised over `dynamic_dims`; `bind({})` without them).
 
     The entry's buffer table holds, in order: a pointer to the sizes (int64, one per symbol,
     only when there are symbols), the constants, the inputs, the outputs."""
@@ -164,7 +163,6 @@ class Executable:
         self.picks = [None if isinstance(v, Literal) else written.get(v) for v in program.outputs]
         self.copied = any(k is None for k in self.picks)
         self.program = program
-        self._run = None if self.symbols else self.bind({})
 
     def bind(self, sizes: dict) -> "Run":
         return Run(self, sizes)
@@ -172,12 +170,6 @@ class Executable:
     def object_code(self) -> bytes:
         """Relocatable machine code of the program (for storing compiled artifacts)."""
         return target_machine().emit_object(self.module)
-
-    def native_entry(self, inputs, outputs, result: str):
-        return self._run.native_entry(inputs, outputs, result)
-
-    def __call__(self, *inputs):
-        return self._run(*inputs)
 
 
 def _concrete(shape, sizes) -> tuple:
@@ -189,11 +181,11 @@ class Run:
 
     def __init__(self, exe: Executable, sizes: dict):
         self.exe = exe
-        self.sizes = np.array([sizes[s] for s in exe.symbols], np.int64)
-        self.pointers = ([data_pointer(self.sizes)] if exe.symbols else []) + exe.const_pointers
+        self.sizes = dict(sizes)
+        self.size_array = np.array([sizes[s] for s in exe.symbols], np.int64)  # read by the code
+        self.pointers = ([data_pointer(self.size_array)] if exe.symbols else []) + exe.const_pointers
         self.out_avals = [(_concrete(v.aval.shape, sizes), v.aval.dtype) for v in exe.out_vars]
         self.in_avals = [(_concrete(v.aval.shape, sizes), v.aval.dtype) for v in exe.program.inputs]
-        self._sizes = dict(sizes)
 
     def native_entry(self, inputs, outputs, result: str):
         """A CPython builtin running this program for calls whose arguments are exactly
@@ -225,8 +217,8 @@ class Run:
     def _copy(self, v, arrays):
         """An output the program passes through: a literal, an input or a constant."""
         if isinstance(v, Literal):
-            value = v.value.evaluate(self._sizes) if isinstance(v.value, DimExpr) else v.value
-            return np.full(_concrete(v.aval.shape, self._sizes), value, v.aval.dtype)
+            value = v.value.evaluate(self.sizes) if isinstance(v.value, DimExpr) else v.value
+            return np.full(_concrete(v.aval.shape, self.sizes), value, v.aval.dtype)
         if v in self.exe.const_by_var:
             return np.array(self.exe.const_by_var[v])
         return np.array(arrays[self.exe.program.inputs.index(v)])
@@ -235,4 +227,5 @@ class Run:
 def compile_program(program: Program, name: str = "f", symbols=()):
     """A callable running `program` natively: `fn(*inputs) -> tuple of NumPy arrays`; for a
     program with symbolic dimensions (`symbols`, their names), an Executable to `bind`."""
-    return Executable(program, name, symbols)
+    executable = Executable(program, name, symbols)
+    return executable if symbols else executable.bind({})
