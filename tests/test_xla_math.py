@@ -105,3 +105,12 @@ def test_constant_operands_on_llvm(name):
     values = np.array([-6.15659, -3.0793042, -7.253073, -3.555972, -2.262571, -9.382797, 0.3], F32)
     got = [np.asarray(kiln.jit(lambda x: x + kfn(v), backend="llvm")(F32(0))) for v in values]
     assert_bits_equal(values, np.array(got, F32), jfn(values))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_float64_erf_is_the_c_librarys(x64, backend):
+    """XLA:CPU calls the C library's erf for float64 (SciPy's is up to 2 ulp away)."""
+    x = np.concatenate([np.random.default_rng(0).normal(0, 2, 100_000), [0.0, -0.0, np.inf, -np.inf, 6.0, -30.0]])
+    want = np.asarray(jax.lax.erf(x))
+    np.testing.assert_array_equal(kiln.jit(lax.erf, backend=backend)(x), want)
+    np.testing.assert_array_equal(lax.erf(x), want)

@@ -215,7 +215,7 @@ def _erf32(x):
     return xla_math.erf32(x, xla_math.erf_saturation(x.size))
 
 
-erf_p = _unary("erf", _through_f32(_erf32, sp.erf), _REAL_FLOAT)
+erf_p = _unary("erf", _through_f32(_erf32, xla_math.erf64), _REAL_FLOAT)
 erfc_p = _unary("erfc", _through_f32(xla_math.erfc32, sp.erfc), _REAL_FLOAT)
 erf_inv_p = _unary("erf_inv", _typed(sp.erfinv), _REAL_FLOAT)
 lgamma_p = _unary("lgamma", _through_f32(xla_math.lgamma32, sp.gammaln), _REAL_FLOAT)

@@ -313,6 +313,13 @@ def cos32(x):
     return _call_host("cosf", _f32(x), lambda v: np.cos(v.astype(np.float64)))
 
 
+def erf64(x):
+    """The C library's float64 erf, elementwise: XLA:CPU calls it for a float64 erf (SciPy's
+    erf, used off x86-64, can be 2 ulp away)."""
+    import scipy.special
+    return _call_host("erf", np.asarray(x, np.float64), scipy.special.erf)
+
+
 # ---------------------------------------------------------------------------- rsqrt
 
 def rsqrt32(x):
@@ -345,12 +352,13 @@ def pow32(x, y):
     return out
 
 
-# The host's float32 functions: the C library's sinf, cosf and powf, and the CPU's rsqrtss
-# estimate as a scalar function.
+# The host's functions: the C library's sinf, cosf, powf and (float64) erf, and the CPU's
+# rsqrtss estimate as a scalar function.
 _KERNELS_IR = r"""
 declare float @sinf(float)
 declare float @cosf(float)
 declare float @powf(float, float)
+declare double @erf(double)
 declare <4 x float> @llvm.x86.sse.rsqrt.ss(<4 x float>)
 
 define float @rsqrtss(float %x) {
@@ -381,7 +389,7 @@ done:
 }
 """
 
-# A loop calling the float32 function @NAME on each element.
+# A loop calling the TYPE function @NAME on each element.
 _UNARY_IR = r"""
 define void @kiln_NAME(ptr %x, ptr %y, i64 %n) {
 entry:
@@ -389,11 +397,11 @@ entry:
   br i1 %empty, label %done, label %loop
 loop:
   %i = phi i64 [0, %entry], [%next, %loop]
-  %px = getelementptr float, ptr %x, i64 %i
-  %xi = load float, ptr %px
-  %r = call float @NAME(float %xi)
-  %py = getelementptr float, ptr %y, i64 %i
-  store float %r, ptr %py
+  %px = getelementptr TYPE, ptr %x, i64 %i
+  %xi = load TYPE, ptr %px
+  %r = call TYPE @NAME(TYPE %xi)
+  %py = getelementptr TYPE, ptr %y, i64 %i
+  store TYPE %r, ptr %py
   %next = add i64 %i, 1
   %end = icmp eq i64 %next, %n
   br i1 %end, label %done, label %loop
@@ -401,18 +409,18 @@ done:
   ret void
 }
 """
-_UNARY = ("sinf", "cosf", "rsqrtss")
+_UNARY = {"sinf": "float", "cosf": "float", "rsqrtss": "float", "erf": "double"}
 
 
 def _call_host(name, x, fallback):
-    """The host's float32 `name` (see _KERNELS_IR) on each element of x, or `fallback(x)` off
-    x86-64."""
+    """The host's `name` (see _KERNELS_IR) on each element of x, a float32 or float64 array as
+    the function takes, or `fallback(x)` off x86-64."""
     kernels = _host_kernels()
     if kernels is None:
         with np.errstate(all="ignore"):
-            return np.asarray(fallback(x)).astype(F32)
+            return np.asarray(fallback(x)).astype(x.dtype)
     shape = np.shape(x)
-    x = np.ascontiguousarray(x, F32)  # at least 1-d
+    x = np.ascontiguousarray(x)  # at least 1-d
     out = np.empty_like(x)
     kernels[name](x.ctypes.data, out.ctypes.data, x.size)
     return out.reshape(shape)
@@ -420,12 +428,13 @@ def _call_host(name, x, fallback):
 
 @functools.lru_cache(maxsize=None)
 def _host_kernels():
-    """rsqrtss, powf, sinf and cosf loops compiled for this CPU with llvmlite (x86-64 only), or None."""
+    """rsqrtss, powf, sinf, cosf and erf loops compiled for this CPU with llvmlite (x86-64 only),
+    or None."""
     if not HOST_X86:
         return None
     import llvmlite.binding as llvm
     from kiln.backends.llvm.engine import jit_engine
-    module = llvm.parse_assembly(_KERNELS_IR + "".join(_UNARY_IR.replace("NAME", f) for f in _UNARY))
+    module = llvm.parse_assembly(_KERNELS_IR + "".join(_UNARY_IR.replace("NAME", f).replace("TYPE", t) for f, t in _UNARY.items()))
     module.triple = llvm.get_process_triple()
     module.verify()
     engine = jit_engine(module)
