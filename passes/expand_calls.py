@@ -50,4 +50,4 @@ def run(program: Program) -> Program:
                     outs = outs if eqn.prim.multiple_results else [outs]
             env.update(zip(eqn.outputs, outs))
         result = b.build([read(v) for v in program.outputs])
-    return result
+    return run(result)  # the inlined bodies may hold calls of their own

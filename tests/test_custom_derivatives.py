@@ -168,3 +168,24 @@ def test_checkpoint_saves_only_inputs():
     # Without checkpoint every cos(x_i) of the chain is kept; with it, only x itself.
     assert residual_count(_deep) >= 4
     assert residual_count(kiln.checkpoint(_deep)) == 1
+
+
+@pytest.mark.parametrize("backend", ["reference", "llvm"])
+def test_custom_jvp_calling_a_custom_jvp_compiles(backend):
+    """A custom_jvp function whose body calls another: both bodies are inlined for the backend."""
+    def build(lib, np_):
+        inner = _custom_jvp_sin_times(lib, np_)
+
+        @lib.custom_jvp
+        def outer(x):
+            return inner(x, x) + 1
+
+        @outer.defjvp
+        def outer_jvp(primals, tangents):
+            return outer(primals[0]), 3 * tangents[0]
+        return outer
+    k, j = _both(build)
+    x = np.array([0.5, 1.5], np.float32)
+    np.testing.assert_allclose(kiln.jit(k, backend=backend)(x), j(x), rtol=1e-6)
+    np.testing.assert_allclose(kiln.jit(kiln.grad(lambda v: jnp.sum(k(v))), backend=backend)(x),
+                               jax.grad(lambda v: jnp_ref.sum(j(v)))(x), rtol=1e-6)

@@ -1,2 +1,2 @@
-"""kiln.scipy: the parts of SciPy that JAX provides (special functions, stats)."""
-from kiln.scipy import special, stats  # noqa: F401
+"""kiln.scipy: the parts of SciPy that JAX provides (special functions, stats, linalg)."""
+from kiln.scipy import linalg, special, stats  # noqa: F401

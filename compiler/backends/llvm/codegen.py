@@ -16,8 +16,8 @@ from llvmlite import ir
 
 from kiln.backends.llvm.lowerings import convert, scalar_rules
 from kiln.backends.llvm import complex as complex_ops
-from kiln.backends.llvm import control, indexing, linalg, parallel, reductions, sort
-from kiln.backends.llvm.plan import CONTROL, Plan, UnsupportedError
+from kiln.backends.llvm import control, host_call, indexing, linalg, parallel, reductions, sort
+from kiln.backends.llvm.plan import CONTROL, HOST_CALLS, Plan, UnsupportedError
 from kiln.backends.llvm.plan import buffers_read as _reads
 from kiln.backends.llvm.plan import plan as make_plan
 from kiln.backends.llvm.types import I1, I8, I32, I64, PTR, VOID, at_least_1, constant, last_index, is_float, is_signed, memory_type, register_type
@@ -493,6 +493,8 @@ class Codegen:
             return sort.emit(self, eqn)
         if name == "qr":
             return linalg.qr(self, eqn)
+        if name in HOST_CALLS:
+            return host_call.emit(self, eqn)
         out = eqn.outputs[0]
         if any(d == 0 for d in out.aval.shape):
             return

@@ -17,7 +17,7 @@ import numpy as np
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-from kiln.backends.llvm import blas
+from kiln.backends.llvm import blas, host_call
 from kiln.backends.llvm.codegen import ENTRY, generate
 from kiln.backends.llvm.plan import plan as make_plan
 from kiln.ir import DimExpr, Literal, Program
@@ -162,6 +162,7 @@ class Executable:
         written = {v: k for k, v in enumerate(self.out_vars)}
         self.picks = [None if isinstance(v, Literal) else written.get(v) for v in program.outputs]
         self.copied = any(k is None for k in self.picks)
+        self.host_calls = host_call.uses_host_calls(self.plan)
         self.program = program
 
     def bind(self, sizes: dict) -> "Run":
@@ -193,7 +194,7 @@ class Run:
         the program with the avals `outputs` (a program that passes an input or a constant
         through keeps the general path)."""
         exe = self.exe
-        if exe.copied or len(set(exe.picks)) != len(exe.picks):
+        if exe.copied or exe.host_calls or len(set(exe.picks)) != len(exe.picks):
             return None
         written = [self.out_avals[k] for k in exe.picks]
         if [(tuple(s), np.dtype(d)) for s, d, _ in outputs] != [(tuple(s), np.dtype(d)) for s, d in written]:
@@ -209,6 +210,8 @@ class Run:
         arrays = [np.ascontiguousarray(x) for x in inputs]
         outs = [np.empty(shape, dtype) for shape, dtype in self.out_avals]
         exe.entry(exe.table(*self.pointers, *map(data_pointer, arrays), *map(data_pointer, outs)))
+        if exe.host_calls:
+            host_call.raise_pending()
         if not exe.copied:
             return tuple(outs[k] for k in exe.picks)
         return tuple(outs[k] if k is not None else self._copy(v, arrays)
