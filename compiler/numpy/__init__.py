@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as _np
 
 from kiln.numpy import array_methods as _array_methods
-from kiln.numpy.contractions import dot, einsum, inner, kron, matmul, outer, tensordot, vdot, vecdot
+from kiln.numpy.contractions import (convolve, correlate, dot, einsum, inner, kron, matmul, outer, tensordot, vdot,
+                                     vecdot)
 from kiln.numpy.core import (array, asarray, astype, broadcast_arrays, broadcast_shapes, broadcast_to,
                              ndim, shape, size, where)
 from kiln.numpy.creation import (arange, empty, empty_like, eye, full, full_like, identity, linspace,

@@ -173,3 +173,42 @@ def einsum(subscripts, *operands, optimize=None, precision=None, preferred_eleme
     if labels != output:
         x = transpose(x, tuple(labels.index(c) for c in output))
     return x
+
+
+def _convolve_1d(x, y, mode, name, precision=None, preferred_element_type=None):
+    """1-d convolution or correlation as a `conv_general_dilated`, as jnp computes it."""
+    from kiln.numpy.core import promote_inexact
+    from kiln.numpy.shapes import flip
+    x, y = asarray(x), asarray(y)
+    if x.ndim != 1 or y.ndim != 1:
+        raise ValueError(f"{name}() only supports 1-dimensional inputs.")
+    if preferred_element_type is None:
+        x, y = promote_inexact(x, y)
+    if x.shape[0] == 0 or y.shape[0] == 0:
+        raise ValueError(f"{name}: inputs cannot be empty, got shapes {x.shape} and {y.shape}.")
+    reverse = False
+    if name == "correlate":
+        y = m.conj(y)
+        if x.shape[0] < y.shape[0]:
+            x, y, reverse = y, x, True
+    else:
+        if x.shape[0] < y.shape[0]:
+            x, y = y, x
+        y = flip(y)
+    n = y.shape[0]
+    pads = {"valid": (0, 0), "same": (n // 2, n - n // 2 - 1), "full": (n - 1, n - 1)}
+    if mode not in pads:
+        raise ValueError("mode must be one of ['full', 'same', 'valid']")
+    out = lax.conv_general_dilated(x[None, None, :], y[None, None, :], (1,), [pads[mode]],
+                                   preferred_element_type=preferred_element_type)[0, 0]
+    return out[::-1] if reverse else out
+
+
+def convolve(a, v, mode="full", *, precision=None, preferred_element_type=None):
+    """The discrete 1-d convolution of a and v."""
+    return _convolve_1d(a, v, mode, "convolve", precision, preferred_element_type)
+
+
+def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None):
+    """The 1-d cross-correlation of a and v."""
+    return _convolve_1d(a, v, mode, "correlate", precision, preferred_element_type)

@@ -23,10 +23,18 @@ from kiln.backends.llvm.plan import plan as make_plan
 from kiln.ir import DimExpr, Literal, Program
 
 
+# LLVM's -O3 fully unrolls loops whose bodies cost up to 300 (its `-unroll-threshold`), which
+# on kiln's small fixed-size loop nests multiplies the code: a convolution's gradient (30
+# kernels) spent 2.1 s in the pipeline, 0.46 s at 100, with its run time unchanged (318 vs
+# 283 us). The option is process-wide LLVM state, shared with other llvmlite users.
+UNROLL_THRESHOLD = 100
+
+
 @functools.lru_cache(maxsize=None)
 def _initialise():
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
+    llvm.set_option("kiln", f"-unroll-threshold={UNROLL_THRESHOLD}")
     for name, address in blas.gemm_pointers().items():
         llvm.add_symbol(name, address)
 
