@@ -22,7 +22,7 @@ from kiln.numpy.shapes import (array_split, atleast_1d, atleast_2d, column_stack
                                stack, swapaxes, take, take_along_axis, tile, trace, transpose, tril,
                                triu, vstack)
 from kiln.numpy.sorting import argsort, sort
-from kiln.numpy import linalg  # noqa: F401  (kiln.numpy.linalg)
+from kiln.numpy import fft, linalg  # noqa: F401  (kiln.numpy.fft, kiln.numpy.linalg)
 from kiln.runtime.array import Array as ndarray
 from kiln.staging import Staged as _Staged
 

@@ -41,9 +41,9 @@ REDUCTIONS = frozenset({"reduce_sum", "reduce_prod", "reduce_max", "reduce_min",
 CONTRACTIONS = frozenset({"dot_general"})
 # Structured control flow: operands and results in memory, sub-programs emitted inline.
 CONTROL = frozenset({"cond", "while", "scan"})
-# Calls of LAPACK, from generated code (`linalg.py`) or through the reference implementation
+# Calls of LAPACK and pocketfft, from generated code (`linalg.py`) or through the reference implementation
 # (`host_call.py`): operands and results in memory.
-HOST_CALLS = frozenset({"cholesky", "triangular_solve", "lu", "eigh", "svd"})
+HOST_CALLS = frozenset({"cholesky", "triangular_solve", "lu", "eigh", "svd", "fft"})
 LINALG = frozenset({"qr"}) | HOST_CALLS
 SUPPORTED = ELEMENTWISE | INDEX_MAPS | REDUCTIONS | CONTRACTIONS | CONTROL | SCATTERS | LINALG
 
