@@ -8,7 +8,9 @@ from kiln.runtime.array import Array
 from kiln.runtime.devices import default_backend, device_count, devices, local_devices
 from kiln.errors import CompileError
 from kiln import numpy, lax, nn, scipy, sharding, tree, tree_util  # noqa: F401  (numpy installs array methods)
-from kiln.api import jit, make_ir, make_jaxpr, show
+from kiln.api import eval_shape, jit, make_ir, make_jaxpr, show
+from kiln.callbacks import ShapeDtypeStruct, pure_callback
+from kiln import debug  # noqa: F401  (kiln.debug.print, kiln.debug.callback)
 from kiln.batching import pmap, vmap
 from kiln.custom_derivatives import checkpoint, custom_jvp, custom_vjp, remat
 from kiln.ad import grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp
@@ -24,4 +26,5 @@ __all__ = [
     "Array", "CompileError", "block_until_ready", "config", "default_backend", "device_count",
     "device_get", "device_put", "devices", "jit", "lax", "local_device_count", "local_devices",
     "make_ir", "make_jaxpr", "nn", "numpy", "random", "scipy", "sharding", "show", "tree", "tree_util",
+    "ShapeDtypeStruct", "debug", "eval_shape", "pure_callback",
 ]

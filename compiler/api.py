@@ -241,6 +241,27 @@ def make_ir(fun, static_argnums=(), static_argnames=()):
 make_jaxpr = make_ir
 
 
+def eval_shape(fun, *args, **kwargs):
+    """The shapes and dtypes `fun(*args, **kwargs)` would return, as a pytree of
+    `ShapeDtypeStruct`, found by staging it (nothing is compiled or run). Arguments may be
+    arrays or `ShapeDtypeStruct`s."""
+    from kiln.callbacks import ShapeDtypeStruct
+    from kiln.tree_util import tree_map, tree_unflatten
+    args, kwargs = tree_map(lambda x: _placeholder(x) if isinstance(x, ShapeDtypeStruct) else x, (args, kwargs))
+    compiled, _, _ = _as_jit(fun, (), ()).specialise(args, kwargs, build=False)
+    spec = compiled.spec
+    leaves = iter(ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in spec.out_avals)
+    shapes = [next(leaves) if shape is None else ShapeDtypeStruct(shape, float0)
+              for shape in (spec.float0_outputs or [None] * len(spec.out_avals))]
+    return tree_unflatten(spec.out_tree, shapes)
+
+
+def _placeholder(struct):
+    """An array standing for a ShapeDtypeStruct while staging (its values are never read)."""
+    from kiln.runtime.array import Array
+    return Array(np.broadcast_to(np.zeros((), struct.dtype), struct.shape), struct.weak_type)
+
+
 def show(fun, *args, static_argnums=(), static_argnames=(), **kwargs) -> str:
     """The readable Python that kiln runs for `fun(*args, **kwargs)` (the reference backend)."""
     from kiln.backends.reference import python_source

@@ -64,6 +64,9 @@ llvm_lowerings = RuleTable("LLVM lowering")
 hlo_lowerings = RuleTable("StableHLO lowering")
 
 registry: dict[str, Primitive] = {}
+# Primitives whose equations are effects (calls back into Python: `kiln.debug.print`): kept by
+# dead-code elimination and never merged by CSE. Every other primitive is pure.
+effectful: set[Primitive] = set()
 
 
 def primitive(name: str, multiple_results: bool = False) -> Primitive:

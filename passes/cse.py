@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from kiln.ir import Eqn, Literal, Program
+from kiln.primitives import effectful
 
 name = "cse"
 
@@ -22,6 +23,8 @@ def _atom_key(atom):
 
 
 def _key(eqn: Eqn, subst):
+    if eqn.prim in effectful:  # two prints print twice
+        return None
     try:
         params = tuple(sorted(eqn.params.items()))
         key = (eqn.prim, tuple(_atom_key(subst.get(a, a)) for a in eqn.inputs), params)

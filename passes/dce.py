@@ -1,13 +1,14 @@
 """Dead-code elimination: drop equations none of whose outputs are used.
 
-Every kiln primitive is pure, so an equation is live only if an output of the program or of
-a live equation depends on it. Unused constants are dropped too.
+An equation is live if an output of the program or of a live equation depends on it, or if
+its primitive is effectful (a debug callback). Unused constants are dropped too.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
 from kiln.ir import Literal, Program
+from kiln.primitives import effectful
 
 name = "dce"
 
@@ -16,7 +17,7 @@ def run(program: Program) -> Program:
     live = {v for v in program.outputs if not isinstance(v, Literal)}
     kept = []
     for eqn in reversed(program.eqns):
-        if any(v in live for v in eqn.outputs):
+        if eqn.prim in effectful or any(v in live for v in eqn.outputs):
             kept.append(eqn)
             live.update(a for a in eqn.inputs if not isinstance(a, Literal))
     consts = tuple((v, c) for v, c in program.consts if v in live)

@@ -41,9 +41,10 @@ REDUCTIONS = frozenset({"reduce_sum", "reduce_prod", "reduce_max", "reduce_min",
 CONTRACTIONS = frozenset({"dot_general"})
 # Structured control flow: operands and results in memory, sub-programs emitted inline.
 CONTROL = frozenset({"cond", "while", "scan"})
-# Calls of LAPACK and pocketfft, from generated code (`linalg.py`) or through the reference implementation
-# (`host_call.py`): operands and results in memory.
-HOST_CALLS = frozenset({"cholesky", "triangular_solve", "lu", "eigh", "svd", "fft"})
+# Calls of LAPACK, pocketfft and Python callbacks, from generated code (`linalg.py`) or through
+# the reference implementation (`host_call.py`): operands and results in memory.
+HOST_CALLS = frozenset({"cholesky", "triangular_solve", "lu", "eigh", "svd", "fft", "debug_callback",
+                        "pure_callback"})
 LINALG = frozenset({"qr"}) | HOST_CALLS
 SUPPORTED = ELEMENTWISE | INDEX_MAPS | REDUCTIONS | CONTRACTIONS | CONTROL | SCATTERS | LINALG
 
@@ -131,7 +132,7 @@ def plan(program: Program) -> Plan:
             result.views[eqn.outputs[0]] = result.views.get(x, x)
             continue
         multi = eqn.prim.multiple_results
-        if multi and (name in CONTROL or any(stored(v, eqn) for v in eqn.outputs)):
+        if multi and (name in CONTROL or name in HOST_CALLS or any(stored(v, eqn) for v in eqn.outputs)):
             # A multi-result operation is one loop; its results are all stored together.
             result.kernels.append(eqn)
             result.buffers.extend(eqn.outputs)
