@@ -23,6 +23,10 @@ __all__ = [
     "PyTreeDef", "tree_flatten", "tree_unflatten", "tree_leaves", "tree_structure",
     "tree_map", "tree_reduce", "tree_all", "tree_transpose", "register_pytree_node",
     "register_pytree_node_class", "register_dataclass", "treedef_is_leaf", "all_leaves",
+    "register_pytree_with_keys", "register_pytree_with_keys_class", "register_static",
+    "SequenceKey", "DictKey", "GetAttrKey", "FlattenedIndexKey", "tree_flatten_with_path",
+    "tree_leaves_with_path", "tree_map_with_path", "keystr", "treedef_children", "treedef_tuple",
+    "flatten_one_level", "is_tree_node", "tree_broadcast", "tree_reduce_associative", "Partial", "static_field",
 ]
 
 LEAF, NONE, TUPLE, LIST, DICT, NAMEDTUPLE, CUSTOM = range(7)
@@ -39,10 +43,10 @@ _registry = {}
 
 
 class _Custom:
-    __slots__ = ("flatten", "unflatten", "keys")
+    __slots__ = ("flatten", "unflatten", "keys", "with_keys")
 
-    def __init__(self, flatten, unflatten, keys):
-        self.flatten, self.unflatten, self.keys = flatten, unflatten, keys
+    def __init__(self, flatten, unflatten, keys, with_keys=None):
+        self.flatten, self.unflatten, self.keys, self.with_keys = flatten, unflatten, keys, with_keys
 
 
 def _classify(t):
@@ -445,17 +449,51 @@ def all_leaves(iterable, is_leaf=None):
     return len(leaves) == len(items) and all(a is b for a, b in zip(leaves, items))
 
 
-def _register(nodetype, flatten, unflatten, keys=None):
+def _register(nodetype, flatten, unflatten, keys=None, with_keys=None):
     if nodetype in _registry or _kinds.get(nodetype, LEAF) not in (LEAF, NAMEDTUPLE):
         raise ValueError(f"Duplicate custom PyTreeDef type registration for {nodetype}.")
-    _registry[nodetype] = _Custom(flatten, unflatten, keys)
+    _registry[nodetype] = _Custom(flatten, unflatten, keys, with_keys)
     _kinds[nodetype] = CUSTOM
     _leaf_types.discard(nodetype)
 
 
 def register_pytree_node(nodetype, flatten_func, unflatten_func, flatten_with_keys_func=None):
-    """``flatten_func(x) -> (children, aux)``; ``unflatten_func(aux, children_tuple) -> x``."""
-    _register(nodetype, flatten_func, unflatten_func)
+    """``flatten_func(x) -> (children, aux)``; ``unflatten_func(aux, children_tuple) -> x``;
+    ``flatten_with_keys_func(x) -> (((key, child), ...), aux)`` names the children in key paths."""
+    _register(nodetype, flatten_func, unflatten_func, with_keys=flatten_with_keys_func)
+
+
+def register_pytree_with_keys(nodetype, flatten_with_keys, unflatten_func, flatten_func=None):
+    """Register a node whose ``flatten_with_keys(x) -> (((key, child), ...), aux)`` names its
+    children (the key entries of their paths)."""
+    if flatten_func is None:
+        def flatten_func(x):
+            pairs, aux = flatten_with_keys(x)
+            return [child for _, child in pairs], aux
+    _register(nodetype, flatten_func, unflatten_func, with_keys=flatten_with_keys)
+
+
+def register_pytree_with_keys_class(cls):
+    """Class decorator: ``x.tree_flatten_with_keys()``, ``cls.tree_unflatten(aux, children)``
+    (and ``x.tree_flatten()`` if the class has it)."""
+    flatten = operator.methodcaller("tree_flatten") if hasattr(cls, "tree_flatten") else None
+    register_pytree_with_keys(cls, operator.methodcaller("tree_flatten_with_keys"), cls.tree_unflatten, flatten)
+    return cls
+
+
+def register_static(cls):
+    """Register `cls` as a node with no children whose instances are aux data (so they are
+    part of the tree structure, compared by ==)."""
+    _register(cls, lambda x: ((), x), lambda aux, _: aux)
+    return cls
+
+
+def static_field(**kwargs):
+    """A dataclass field marked static (`register_dataclass` makes it aux data), as
+    `jax.tree.static`."""
+    metadata = dict(kwargs.pop("metadata", None) or {})
+    metadata["static"] = True
+    return dataclasses.field(metadata=metadata, **kwargs)
 
 
 def register_pytree_node_class(cls):
@@ -519,3 +557,161 @@ _register(collections.defaultdict,
           lambda d: ([d[k] for k in _sorted_keys(d)], (d.default_factory, _sorted_keys(d))),
           lambda aux, vals: collections.defaultdict(aux[0], zip(aux[1], vals)),
           lambda aux: (aux[1], False))
+
+
+# ---------------------------------------------------------------------------- key paths
+
+@dataclasses.dataclass(frozen=True)
+class SequenceKey:
+    """A path entry: the index of a tuple's or list's child."""
+    idx: int
+
+    def __str__(self):
+        return f"[{self.idx!r}]"
+
+
+@dataclasses.dataclass(frozen=True)
+class DictKey:
+    """A path entry: the key of a dict's child."""
+    key: object
+
+    def __str__(self):
+        return f"[{self.key!r}]"
+
+
+@dataclasses.dataclass(frozen=True)
+class GetAttrKey:
+    """A path entry: the attribute (field) name of a namedtuple's or dataclass's child."""
+    name: str
+
+    def __str__(self):
+        return f".{self.name}"
+
+
+@dataclasses.dataclass(frozen=True)
+class FlattenedIndexKey:
+    """A path entry: the position of a child of a custom node that does not name them."""
+    key: int
+
+    def __str__(self):
+        return f"[<flat index {self.key}>]"
+
+
+def _keyed_children(x, kind, t):
+    """(key entry, child) pairs of a node, as JAX names them."""
+    if kind == TUPLE or kind == LIST:
+        return [(SequenceKey(i), c) for i, c in enumerate(x)]
+    if kind == DICT:
+        return [(DictKey(k), x[k]) for k in _sorted_keys(x)]
+    if kind == NAMEDTUPLE:
+        return [(GetAttrKey(f), c) for f, c in zip(t._fields, x)]
+    if kind == NONE:
+        return []
+    custom = _registry[t]
+    if custom.with_keys is not None:
+        pairs, _ = custom.with_keys(x)
+        return list(pairs)
+    children, aux = custom.flatten(x)
+    if custom.keys is None:
+        return [(FlattenedIndexKey(i), c) for i, c in enumerate(children)]
+    keys, attr = custom.keys(aux)
+    return [(GetAttrKey(k) if attr else DictKey(k), c) for k, c in zip(keys, children)]
+
+
+def _flatten_with_path(x, path, out, is_leaf):
+    t = type(x)
+    kind = _kinds.get(t)
+    if kind is None:
+        kind = _classify(t)
+    if kind == LEAF or (is_leaf is not None and is_leaf(x)):
+        out.append((path, x))
+        return
+    for key, child in _keyed_children(x, kind, t):
+        _flatten_with_path(child, path + (key,), out, is_leaf)
+
+
+def tree_flatten_with_path(tree, is_leaf=None, is_leaf_takes_path=False):
+    """([(key path, leaf), ...], treedef): each leaf with the key entries leading to it."""
+    if is_leaf_takes_path:
+        raise NotImplementedError("kiln: tree_flatten_with_path(is_leaf_takes_path=True) is not supported")
+    out = []
+    _flatten_with_path(tree, (), out, is_leaf)
+    return out, tree_structure(tree, is_leaf)
+
+
+def tree_leaves_with_path(tree, is_leaf=None, is_leaf_takes_path=False):
+    return tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)[0]
+
+
+def tree_map_with_path(f, tree, *rest, is_leaf=None, is_leaf_takes_path=False):
+    """tree_map with `f(path, leaf, *other_leaves)`."""
+    pairs, treedef = tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)
+    others = [treedef._up_to(r, "tree_map_with_path tree") for r in rest]
+    return treedef.unflatten([f(path, x, *xs) for (path, x), *xs in zip(pairs, *others)])
+
+
+def keystr(keys, *, simple=False, separator=""):
+    """A key path as text: ``['a'][0].b``, or with `simple` ``a/0/b`` for separator "/"."""
+    def simple_str(k):
+        for attr in ("idx", "key", "name"):
+            if hasattr(k, attr):
+                return str(getattr(k, attr))
+        return str(k)
+    return separator.join(map(simple_str if simple else str, keys))
+
+
+def treedef_children(treedef):
+    return treedef.children()
+
+
+def treedef_tuple(treedefs):
+    """The treedef of a tuple whose children have the given treedefs."""
+    nodes = tuple(td._node for td in treedefs)
+    flat = all(n is _LEAF for n in nodes)
+    return _make((TUPLE, tuple, None, None if flat else nodes, sum(n[4] for n in nodes)))
+
+
+def flatten_one_level(tree):
+    """(children, node data) of a pytree node; a leaf is a ValueError."""
+    t = type(tree)
+    kind = _kinds.get(t)
+    if kind is None:
+        kind = _classify(t)
+    if kind == LEAF:
+        raise ValueError(f"can't tree-flatten type: {t}")
+    children = tuple(c for _, c in _keyed_children(tree, kind, t))
+    return children, _flatten(tree, [], None)[2]
+
+
+def is_tree_node(x):
+    kind = _kinds.get(type(x))
+    return (kind if kind is not None else _classify(type(x))) != LEAF
+
+
+def tree_broadcast(prefix_tree, full_tree, is_leaf=None):
+    """`prefix_tree` with each of its leaves repeated over the subtree of `full_tree` there."""
+    prefix_leaves, prefix_def = tree_flatten(prefix_tree, is_leaf)
+    subtrees = prefix_def._up_to(full_tree, "full_tree")
+    return prefix_def.unflatten([tree_map(lambda _: leaf, sub, is_leaf=is_leaf)
+                                 for leaf, sub in zip(prefix_leaves, subtrees)])
+
+
+def tree_reduce_associative(operation, tree, *, identity=_no_initializer, is_leaf=None):
+    """Reduce the leaves with an associative `operation`, pairwise (a balanced tree)."""
+    items = tree_leaves(tree, is_leaf)
+    if not items:
+        if identity is _no_initializer:
+            raise TypeError("Must specify identity for parallel reduction of empty sequence.")
+        return identity
+    while len(items) > 1:
+        pairs = [operation(items[i], items[i + 1]) for i in range(0, len(items) - 1, 2)]
+        items = pairs + ([items[-1]] if len(items) % 2 else [])
+    return items[0]
+
+
+class Partial(functools.partial):
+    """functools.partial as a pytree: the arguments are its children, the function its aux
+    data (so a Partial can pass through compiled functions and transformations)."""
+
+
+_register(Partial, lambda p: ((p.args, p.keywords), p.func), lambda func, xs: Partial(func, *xs[0], **xs[1]))
