@@ -8,7 +8,9 @@ from kiln.runtime.array import Array
 from kiln.runtime.devices import default_backend, device_count, devices, local_devices
 from kiln.errors import CompileError
 from kiln import numpy, lax, nn, scipy, sharding, tree, tree_util  # noqa: F401  (numpy installs array methods)
-from kiln.api import eval_shape, jit, make_ir, make_jaxpr, show
+from kiln.api import (checkpoint_policies, clear_caches, closure_convert, ensure_compile_time_eval, eval_shape, jit,
+                      linear_transpose, make_ir, make_jaxpr, named_call, named_scope, show, typeof)
+from kiln.runtime.config import disable_jit
 from kiln.callbacks import ShapeDtypeStruct, pure_callback
 from kiln import debug  # noqa: F401  (kiln.debug.print, kiln.debug.callback)
 from kiln.batching import pmap, vmap
@@ -26,5 +28,7 @@ __all__ = [
     "Array", "CompileError", "block_until_ready", "config", "default_backend", "device_count",
     "device_get", "device_put", "devices", "jit", "lax", "local_device_count", "local_devices",
     "make_ir", "make_jaxpr", "nn", "numpy", "random", "scipy", "sharding", "show", "tree", "tree_util",
-    "ShapeDtypeStruct", "debug", "eval_shape", "pure_callback",
+    "ShapeDtypeStruct", "debug", "eval_shape", "pure_callback", "checkpoint_policies", "clear_caches",
+    "closure_convert", "disable_jit", "ensure_compile_time_eval", "linear_transpose", "named_call", "named_scope",
+    "typeof",
 ]

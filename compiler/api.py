@@ -1,8 +1,10 @@
 """The public transformations that compile: `jit`, `make_ir`, `show`."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import weakref
 
 import numpy as np
 
@@ -83,6 +85,9 @@ def _fresh(value):
     return value if value.flags.owndata and value.flags.writeable else np.array(value)
 
 
+_live: "weakref.WeakSet[JitFunction]" = weakref.WeakSet()  # for clear_caches
+
+
 class JitFunction:
     """`kiln.jit(fn)`: compiles `fn` once per specialisation (shapes, dtypes, static args)."""
 
@@ -93,6 +98,7 @@ class JitFunction:
         fun = getattr(fun, "__kiln_inline__", fun)  # jit of a jit function: one level
         functools.update_wrapper(self, fun)
         self._fun = fun
+        _live.add(self)
         self._name = getattr(fun, "__name__", None) or type(fun).__name__
         self._signature = Signature.of(fun, static_argnums, static_argnames)
         self._backend = backend or default_backend()
@@ -134,6 +140,8 @@ class JitFunction:
         return compiled, leaves, avals
 
     def __call__(self, *args, **kwargs):
+        if config.jit_disabled and current_builder() is None:
+            return self._fun(*args, **kwargs)
         native, tree = self._native, None
         if native is not None and not kwargs and not staging_stack \
                 and native[2] == import_epoch.value and native[3] is config.x64_enabled:
@@ -267,3 +275,78 @@ def show(fun, *args, static_argnums=(), static_argnames=(), **kwargs) -> str:
     from kiln.backends.reference import python_source
     jf = _as_jit(fun, static_argnums, static_argnames)
     return python_source(jf.lower(*args, **kwargs), _identifier(jf._name))
+
+
+def clear_caches():
+    """Forget every staged and compiled specialisation (the next calls stage and compile
+    again), as `jax.clear_caches`."""
+    for jf in list(_live):
+        jf._cache.clear()
+        jf._fast.clear()
+        jf._native = None
+    from kiln.backends.llvm.engine import clear_cache
+    clear_cache()
+
+
+def named_call(fun, *, name=None):
+    """`fun` itself: kiln's IR names each equation's source line instead."""
+    return fun
+
+
+@contextlib.contextmanager
+def named_scope(name: str):
+    """A context that does nothing in kiln (equations carry their source lines)."""
+    if not isinstance(name, str):
+        raise TypeError("named_scope name argument must be a string.")
+    yield
+
+
+@contextlib.contextmanager
+def ensure_compile_time_eval():
+    """A context that does nothing in kiln: values that do not depend on a function's
+    arguments are computed while staging anyway."""
+    yield
+
+
+def typeof(x):
+    """The abstract value (shape, dtype, weak type) of x."""
+    from kiln.primitives import aval_of
+    return aval_of(x)
+
+
+def linear_transpose(fun, *primals, reduce_axes=()):
+    """The transpose of the linear function `fun` at arguments shaped like `primals`: a
+    function from output cotangents to a tuple of input cotangents."""
+    from kiln.ad import vjp
+    from kiln.tree_util import tree_map
+    zeros = tree_map(lambda p: np.zeros(np.shape(p), p.dtype), primals)
+    _, pullback = vjp(fun, *zeros)
+
+    def transposed(*cotangents):
+        return pullback(cotangents[0] if len(cotangents) == 1 else cotangents)
+    return transposed
+
+
+def closure_convert(fun, *example_args):
+    """(converted, consts) with `converted(*args, *consts) == fun(*args)`, as
+    `jax.closure_convert`: kiln's custom_vjp functions may close over arrays, so the
+    constants are left closed over and `consts` is empty."""
+    n = len(example_args)
+
+    def converted(*args_and_consts):
+        return fun(*args_and_consts[:n])
+    return converted, []
+
+
+class checkpoint_policies:
+    """The names of `jax.checkpoint_policies`. kiln's checkpoint saves only its inputs
+    whatever the policy (the results are the same; only memory and time differ)."""
+    everything_saveable = nothing_saveable = dots_saveable = checkpoint_dots = \
+        dots_with_no_batch_dims_saveable = checkpoint_dots_with_no_batch_dims = staticmethod(
+            lambda *args, **kwargs: False)
+
+    @staticmethod
+    def save_only_these_names(*names):
+        return lambda *args, **kwargs: False
+
+    save_any_names_but_these = save_and_offload_only_these_names = save_only_these_names

@@ -26,7 +26,7 @@ import contextlib
 import os
 from typing import Any, Callable, Iterator
 
-__all__ = ["Config", "config", "enable_x64", "disable_x64"]
+__all__ = ["Config", "config", "enable_x64", "disable_x64", "disable_jit"]
 
 _TRUE_STRINGS = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE_STRINGS = frozenset({"0", "false", "f", "no", "n", "off", ""})
@@ -73,11 +73,13 @@ class Config:
 
     # Mirrors of options read on hot paths; kept in sync by ``update``.
     x64_enabled: bool
+    jit_disabled: bool
 
     def __init__(self) -> None:
         object.__setattr__(self, "_options", {})   # canonical name -> _Option
         object.__setattr__(self, "_names", {})     # name or alias -> canonical
         object.__setattr__(self, "x64_enabled", False)
+        object.__setattr__(self, "jit_disabled", False)
 
     # -- definition ---------------------------------------------------------
     def define_bool(self, name: str, default: bool, *,
@@ -175,6 +177,27 @@ config.define_bool(
          "canonicalising them to 32-bit ones.",
     on_change=_set_x64_mirror,
 )
+
+
+config.define_bool(
+    "kiln_disable_jit", False,
+    aliases=("jax_disable_jit",),
+    env_vars=("KILN_DISABLE_JIT", "JAX_DISABLE_JIT"),
+    help="Run kiln.jit functions as plain Python on concrete arrays (for debugging).",
+    on_change=lambda value: object.__setattr__(config, "jit_disabled", bool(value)),
+)
+
+
+@contextlib.contextmanager
+def disable_jit(disable: bool = True) -> Iterator[None]:
+    """Context manager in which `kiln.jit` functions run as plain Python, op by op, on
+    concrete arrays (prints and breakpoints see values), as `jax.disable_jit`."""
+    previous = config.read("kiln_disable_jit")
+    config.update("kiln_disable_jit", disable)
+    try:
+        yield
+    finally:
+        config.update("kiln_disable_jit", previous)
 
 
 @contextlib.contextmanager
