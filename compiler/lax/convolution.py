@@ -2,11 +2,14 @@
 built from primitives kiln already has, so every transform and backend handles them.
 
 A convolution is computed as JAX defines it, in three steps:
-1. the input is padded, with `lhs_dilation - 1` zeros between its elements (`pad`);
+1. the input is laid out channels last and padded, with `lhs_dilation - 1` zeros between its
+   elements (`pad`);
 2. for each offset of the (dilated) kernel window, a strided `slice` of the padded input gives
-   that offset's inputs for every output position; the slices are stacked ("im2col");
-3. one `dot_general` contracts the stacked inputs with the kernel over input features and
-   window offsets (feature groups are a batch dimension of it).
+   that offset's inputs for every output position; the slices are stacked ("im2col") into a
+   matrix of a row per output position and a column per (window offset, input feature);
+3. one `dot_general` multiplies it by the kernel as an (offsets x features, output features)
+   matrix (feature groups are a batch dimension of it), a plain matrix product that the LLVM
+   backend hands to BLAS.
 Derivatives and batching follow from those of pad, slice and dot_general: the transposed
 convolutions JAX writes by hand (for the input and the kernel gradients) come out of the
 transpose rules of slice (a pad) and dot_general. The stacked inputs take `window size` times
@@ -99,17 +102,20 @@ def _dilate(size, dilation):
     return 0 if size == 0 else 1 + dilation * (size - 1)
 
 
-def _windows(x, window, strides, dilation, out_shape):
-    """For each window offset (row-major), the strided slice of x (..., *spatial) giving that
-    offset's element for every output position: shape (..., *out_shape)."""
+def _windows(x, window, strides, dilation, out_shape, first=0):
+    """For each window offset (row-major), the strided slice of x whose axes first,
+    first + 1, ... are the windowed ones, giving that offset's element for every output
+    position (those axes become `out_shape`)."""
     lax = _lax()
-    lead = aval_of(x).shape[:-len(window)]
+    shape = aval_of(x).shape
     slices = []
     for offset in itertools.product(*(range(k) for k in window)):
-        starts = [o * d for o, d in zip(offset, dilation)]
-        limits = [s + (n - 1) * st + 1 if n else s for s, n, st in zip(starts, out_shape, strides)]
-        slices.append(lax.slice(x, (0,) * len(lead) + tuple(starts), lead + tuple(limits),
-                                (1,) * len(lead) + tuple(strides)))
+        starts, limits, steps = [0] * len(shape), list(shape), [1] * len(shape)
+        for axis, o, d, n, st in zip(range(first, first + len(window)), offset, dilation, out_shape, strides):
+            starts[axis] = o * d
+            limits[axis] = starts[axis] + (n - 1) * st + 1 if n else starts[axis]
+            steps[axis] = st
+        slices.append(lax.slice(x, starts, limits, steps))
     return slices
 
 
@@ -131,9 +137,10 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
         raise ValueError(f"conv_general_dilated: strides and dilations need {nspatial} entries each")
     if batch_group_count != 1:
         raise NotImplementedError("kiln: conv_general_dilated with batch_group_count > 1 is not supported yet")
-    x = lax.transpose(lhs, dn.lhs_spec)      # (N, C, *spatial)
-    k = lax.transpose(rhs, dn.rhs_spec)      # (O, I, *window)
-    n, c = x.shape[:2]
+    # channels last: (N, *spatial, C), and the kernel as (O, I, *window)
+    x = lax.transpose(lhs, (dn.lhs_spec[0], *dn.lhs_spec[2:], dn.lhs_spec[1]))
+    k = lax.transpose(rhs, dn.rhs_spec)
+    n, c = x.shape[0], x.shape[-1]
     o, i = k.shape[:2]
     window = k.shape[2:]
     groups = int(feature_group_count)
@@ -141,27 +148,33 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
         raise TypeError(f"conv_general_dilated: {c} input features and a kernel of shape {rhs.shape} do not fit "
                         f"feature_group_count={groups}")
     if isinstance(padding, str):
-        padding = padtype_to_pads(x.shape[2:], [_dilate(w, d) for w, d in zip(window, rhs_dilation)], strides,
+        padding = padtype_to_pads(x.shape[1:-1], [_dilate(w, d) for w, d in zip(window, rhs_dilation)], strides,
                                   padding)
     if len(padding) != nspatial:
         raise ValueError(f"conv_general_dilated: padding needs {nspatial} (low, high) pairs, got {padding!r}")
     zero = np.zeros((), x.dtype)
-    x = lax.pad(x, zero, [(0, 0, 0), (0, 0, 0)] + [(lo, hi, d - 1) for (lo, hi), d in zip(padding, lhs_dilation)])
+    x = lax.pad(x, zero, [(0, 0, 0)] + [(lo, hi, d - 1) for (lo, hi), d in zip(padding, lhs_dilation)] + [(0, 0, 0)])
     out_shape = tuple(max(0, (size - _dilate(w, d)) // s + 1)
-                      for size, w, d, s in zip(x.shape[2:], window, rhs_dilation, strides))
-    count = math.prod(window)
-    if count == 1:
-        patches = _windows(x, window, strides, rhs_dilation, out_shape)[0][:, :, None]
+                      for size, w, d, s in zip(x.shape[1:-1], window, rhs_dilation, strides))
+    count, rows = math.prod(window), n * math.prod(out_shape)
+    # im2col: a row per output position (N, *out), a column per (window offset, input
+    # feature), so one matrix product per feature group
+    pieces = _windows(x, window, strides, rhs_dilation, out_shape, first=1)
+    patches = knp.stack(pieces, axis=-2)                     # (N, *out, W, C): C-long runs
+    kernel = lax.transpose(k.reshape((o, i, count)), (0, 2, 1))  # (O, W, I)
+    if groups == 1:
+        out = lax.dot_general(patches.reshape((rows, count * c)), kernel.reshape((o, count * i)),
+                              (((1,), (1,)), ((), ())), preferred_element_type=preferred_element_type)
     else:
-        patches = knp.stack(_windows(x, window, strides, rhs_dilation, out_shape), axis=2)  # (N, C, W, *out)
-    patches = patches.reshape((n, groups, i, count) + out_shape)
-    kernel = k.reshape((groups, o // groups, i, count))
-    # contract (i, window) per group: (G, N, *out, O/G)
-    out = lax.dot_general(patches, kernel, (((2, 3), (2, 3)), ((1,), (0,))),
-                          preferred_element_type=preferred_element_type)
-    out = lax.transpose(out, (1, 0, 2 + nspatial) + tuple(range(2, 2 + nspatial)))  # (N, G, O/G, *out)
-    out = out.reshape((n, o) + out_shape)
-    return lax.transpose(out, tuple(np.argsort(dn.out_spec)))
+        patches = lax.transpose(patches.reshape((rows, count, groups, i)), (2, 0, 1, 3))  # (G, rows, W, I)
+        kernel = kernel.reshape((groups, o // groups, count * i))
+        out = lax.dot_general(patches.reshape((groups, rows, count * i)), kernel, (((2,), (2,)), ((0,), (0,))),
+                              preferred_element_type=preferred_element_type)  # (G, rows, O/G)
+        out = lax.transpose(out, (1, 0, 2))
+    out = out.reshape((n, *out_shape, o))
+    # (N, *out, O) -> the output layout
+    order = (0, 1 + nspatial, *range(1, 1 + nspatial))  # as (N, O, *spatial)
+    return lax.transpose(out, tuple(order[a] for a in np.argsort(dn.out_spec)))
 
 
 def conv(lhs, rhs, window_strides, padding, precision=None, preferred_element_type=None):
@@ -234,6 +247,6 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     out_shape = tuple(max(0, (size - _dilate(w, d)) // s + 1)
                       for size, w, d, s in zip(x.shape, window, window_dilation, strides))
     result = knp.broadcast_to(init, out_shape)
-    for piece in _windows(x, window, strides, window_dilation, out_shape):
+    for piece in _windows(x, window, strides, window_dilation, out_shape, first=0):
         result = computation(result, piece)
     return result

@@ -505,6 +505,9 @@ class Codegen:
         if name.startswith("cum"):
             return reductions.cumulative(self, eqn)
 
+        if name == "concatenate" and not any(isinstance(d, DimExpr) for d in out.aval.shape):
+            return self.concatenation(eqn)
+
         def body(index):
             for v, value in zip(eqn.outputs, self.compute(eqn, index)):
                 self.store(v, index, value)
@@ -527,6 +530,23 @@ class Codegen:
         self.b.branch(after)
         self.b.position_at_end(after)
         self.fallback = None
+
+    def concatenation(self, eqn):
+        """A stored concatenation: one loop nest per operand, writing its part of the result
+        (where a fused one, `map_concatenate`, reads every operand and selects)."""
+        d, out = eqn.params["dimension"], eqn.outputs[0]
+        start = 0
+        for x in eqn.inputs:
+            size = x.aval.shape[d]
+            if size == 0:
+                continue
+            offset = start
+
+            def body(index, x=x, offset=offset):
+                target = [*index[:d], self.b.add(index[d], ir.Constant(I64, offset)), *index[d + 1:]]
+                self.store(out, target, self.value(x, index))
+            self.split_nest(eqn, x.aval.shape, body)
+            start += size
 
     def entry_alloca(self, t, count=None):
         with self.b.goto_block(self.alloca_block):
