@@ -189,27 +189,27 @@ config.define_bool(
 
 
 @contextlib.contextmanager
-def disable_jit(disable: bool = True) -> Iterator[None]:
+def _temporarily(name: str, value: bool) -> Iterator[None]:
+    """Set option `name` to `value` inside the context, restoring it on exit (also on
+    exceptions)."""
+    previous = config.read(name)
+    config.update(name, value)
+    try:
+        yield
+    finally:
+        config.update(name, previous)
+
+
+def disable_jit(disable: bool = True) -> contextlib.AbstractContextManager[None]:
     """Context manager in which `kiln.jit` functions run as plain Python, op by op, on
     concrete arrays (prints and breakpoints see values), as `jax.disable_jit`."""
-    previous = config.read("kiln_disable_jit")
-    config.update("kiln_disable_jit", disable)
-    try:
-        yield
-    finally:
-        config.update("kiln_disable_jit", previous)
+    return _temporarily("kiln_disable_jit", disable)
 
 
-@contextlib.contextmanager
-def enable_x64(flag: bool = True) -> Iterator[None]:
+def enable_x64(flag: bool = True) -> contextlib.AbstractContextManager[None]:
     """Context manager that sets ``kiln_enable_x64`` to ``flag`` and restores
     the previous value on exit (also on exceptions)."""
-    previous = config.read("kiln_enable_x64")
-    config.update("kiln_enable_x64", flag)
-    try:
-        yield
-    finally:
-        config.update("kiln_enable_x64", previous)
+    return _temporarily("kiln_enable_x64", flag)
 
 
 def disable_x64() -> contextlib.AbstractContextManager[None]:
