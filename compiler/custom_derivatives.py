@@ -19,6 +19,7 @@ enclosing functions, which are constants as far as these derivatives are concern
 from __future__ import annotations
 
 import functools
+import inspect
 
 from kiln.interpret import inline
 from kiln.passes.jvp import instantiate, jvp_program
@@ -72,6 +73,28 @@ def _custom_jvp_call_jvp(primals, tangents, *, program, rule, n_args):
 jvp_rules[custom_jvp_call_p] = _custom_jvp_call_jvp
 
 
+def _signature(fun):
+    try:
+        return inspect.signature(fun)
+    except (TypeError, ValueError):  # (a builtin without one)
+        return None
+
+
+def _positional(fun, signature, args, kwargs):
+    """All of a call's arguments as positional ones, defaults filled in, as JAX resolves them
+    for custom_jvp and custom_vjp functions (so nondiff_argnums can name defaulted ones)."""
+    if signature is None:
+        if kwargs:
+            raise TypeError(f"{getattr(fun, '__name__', fun)}: keyword arguments need a function with a signature")
+        return tuple(args)
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    if bound.kwargs:
+        raise TypeError(f"custom_jvp/custom_vjp function {getattr(fun, '__name__', fun)} takes keyword-only "
+                        "arguments, which kiln (like JAX) does not support")
+    return tuple(bound.args)
+
+
 def _split_static(args, nondiff_argnums):
     static = {i: args[i] for i in nondiff_argnums}
     dyn = tuple(a for i, a in enumerate(args) if i not in static)
@@ -88,6 +111,7 @@ class custom_jvp:
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
+        self._signature = _signature(fun)
         self.nondiff_argnums = tuple(nondiff_argnums)
         self.jvp = None
 
@@ -102,9 +126,10 @@ class custom_jvp:
             return out, functools.reduce(lambda a, b: a + b, terms)
         self.jvp = jvp
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__} using defjvp.")
+        args = _positional(self.fun, self._signature, args, kwargs)
         if current_builder() is None:
             return self.fun(*args)
         static, dyn, with_static = _split_static(args, self.nondiff_argnums)
@@ -164,15 +189,17 @@ class custom_vjp:
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
+        self._signature = _signature(fun)
         self.nondiff_argnums = tuple(nondiff_argnums)
         self.fwd = self.bwd = None
 
     def defvjp(self, fwd, bwd, symbolic_zeros=False, optimize_remat=False):
         self.fwd, self.bwd = fwd, bwd
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         if self.fwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__} using defvjp.")
+        args = _positional(self.fun, self._signature, args, kwargs)
         if current_builder() is None:
             return self.fun(*args)
         static, dyn, with_static = _split_static(args, self.nondiff_argnums)

@@ -1,4 +1,6 @@
 """custom_jvp, custom_vjp and checkpoint: values against real JAX, and the IR they leave."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -189,3 +191,20 @@ def test_custom_jvp_calling_a_custom_jvp_compiles(backend):
     np.testing.assert_allclose(kiln.jit(k, backend=backend)(x), j(x), rtol=1e-6)
     np.testing.assert_allclose(kiln.jit(kiln.grad(lambda v: jnp.sum(k(v))), backend=backend)(x),
                                jax.grad(lambda v: jnp_ref.sum(j(v)))(x), rtol=1e-6)
+
+
+def test_nondiff_argnums_with_defaults_and_keywords():
+    """Arguments are resolved as in JAX: defaults filled in, keywords made positional."""
+    def build(lib):
+        @functools.partial(lib.custom_jvp, nondiff_argnums=(1,))
+        def f(x, n=3):
+            return x * n
+
+        @f.defjvp
+        def f_jvp(n, primals, tangents):
+            return f(primals[0], n), tangents[0] * n * 10
+        return f
+    k, j = build(kiln), build(jax)
+    for call in (lambda f, x: f(x), lambda f, x: f(x, 2), lambda f, x: f(x, n=4), lambda f, x: f(x=x)):
+        np.testing.assert_allclose(kiln.jit(lambda x: call(k, x))(2.0), jax.jit(lambda x: call(j, x))(2.0))
+        np.testing.assert_allclose(kiln.grad(lambda x: call(k, x))(2.0), jax.grad(lambda x: call(j, x))(2.0))

@@ -23,6 +23,28 @@ from kiln.numpy.shapes import (array_split, atleast_1d, atleast_2d, column_stack
                                triu, vstack)
 from kiln.numpy.sorting import argsort, sort
 from kiln.numpy import fft, linalg  # noqa: F401  (kiln.numpy.fft, kiln.numpy.linalg)
+from kiln.numpy.creation import geomspace
+from kiln.numpy.editing import append, delete, diff, ediff1d, insert, resize, trim_zeros
+from kiln.numpy.index_tricks import (argwhere, c_, diag_indices, diag_indices_from, fill_diagonal,
+                                     flatnonzero, index_exp, indices, ix_, mgrid, ogrid, r_,
+                                     ravel_multi_index, s_, tril_indices, tril_indices_from,
+                                     triu_indices, triu_indices_from, unravel_index)
+from kiln.numpy.nan_reductions import (nanargmax, nanargmin, nancumprod, nancumsum, nanmean, nanprod,
+                                       nanstd, nansum, nanvar)
+from kiln.numpy.numeric import (angle, array_equiv, bitwise_invert, bitwise_left_shift, bitwise_right_shift,
+                                copy, fabs, gcd, iscomplex, iscomplexobj, isreal, isrealobj, lcm, logaddexp2,
+                                modf)
+from kiln.numpy.padding import pad
+from kiln.numpy.polynomial import polyadd, polyder, polyint, polysub, polyval, vander
+from kiln.numpy.quantiles import median, nanmedian, nanpercentile, nanquantile, percentile, quantile
+from kiln.numpy.searching import (bincount, digitize, histogram, histogram_bin_edges, interp, searchsorted,
+                                  select)
+from kiln.numpy.setops import isin, unique, unique_all, unique_counts, unique_inverse, unique_values
+from kiln.numpy.sorting import argpartition, lexsort, partition, sort_complex
+from kiln.numpy.statistics import corrcoef, cov, trapezoid
+from kiln.numpy.stacking import (atleast_3d, block, diag, diagflat, dsplit, dstack, hsplit, rot90,
+                                 unstack, vsplit)
+from kiln.numpy.vectorize import apply_along_axis, apply_over_axes, vectorize
 from kiln.runtime.array import Array as ndarray
 from kiln.staging import Staged as _Staged
 
@@ -36,6 +58,8 @@ uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 complex64, complex128 = _np.complex64, _np.complex128
 float_, int_, complex_ = _np.float64, _np.int64, _np.complex128
+bool = _np.bool_  # noqa: A001  (jnp.bool, as JAX exports it)
+single, double, csingle, cdouble, uint = _np.float32, _np.float64, _np.complex64, _np.complex128, _np.uint64
 dtype = _np.dtype
 pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
 newaxis = None

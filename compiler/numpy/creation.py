@@ -168,3 +168,21 @@ def meshgrid(*xi, indexing="xy", sparse=False, copy=True):
         a = reshape_to(a, s)
         out.append(a if sparse else broadcast_to(a, shape))
     return out
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    num, axis = operator.index(num), operator.index(axis)
+    if dtype is None:
+        dtype = dtypes.to_inexact_dtype(dtypes.result_type(start, stop))
+    else:
+        dtype = dtypes.canonicalize_dtype(dtype)
+    compute = dtypes.to_inexact_dtype(dtype)
+    start, stop = cast(asarray(start), compute), cast(asarray(stop), compute)
+    from kiln.numpy.math import log10, sign
+    s = sign(start)
+    out = s * logspace(log10(start / s), log10(stop / s), num, endpoint=endpoint, base=10.0, dtype=compute)
+    if axis != 0:
+        from kiln.numpy.core import canonical_axis
+        from kiln.numpy.shapes import moveaxis
+        out = moveaxis(out, 0, canonical_axis(axis, out.ndim))
+    return cast(out, dtype)

@@ -261,16 +261,46 @@ class _IndexUpdateHelper:
 
 
 def nonzero(a, *, size=None, fill_value=None):
+    """JAX's nonzero: with a static `size`, the first `size` indices, padded with `fill_value`
+    (0 by default); without one, only eagerly (the result's shape depends on the data)."""
+    from kiln.numpy.creation import arange, zeros
+    from kiln.numpy import math as m
+    from kiln.numpy.reductions import cumsum, sum
     a = asarray(a)
-    if isinstance(a, Staged):
-        if size is None:
-            raise NonConcreteBooleanIndexError(
-                "kiln.numpy.nonzero inside a compiled function needs a static `size=`: its result's "
-                "shape would otherwise depend on the data")
-        raise NotImplementedError("kiln.numpy.nonzero with size= inside compiled functions is not "
-                                  "implemented yet")
-    found = np.nonzero(a._value)
-    if size is not None:
-        fill = 0 if fill_value is None else fill_value
-        found = tuple(np.concatenate([f[:size], np.full(max(size - len(f), 0), fill, f.dtype)]) for f in found)
-    return tuple(Array(np.asarray(f, dtype=np.int32)) for f in found)
+    if a.ndim == 0:
+        raise ValueError("Calling nonzero on 0d arrays is not allowed. "
+                         "Use jnp.atleast_1d(scalar).nonzero() instead.")
+    mask = a if a.dtype == np.bool_ else m.not_equal(a, 0)
+    if size is None:
+        if isinstance(mask, Staged):
+            from kiln.errors import ConcretizationTypeError
+            from kiln.staging import user_location
+            raise ConcretizationTypeError(
+                "The size argument of jnp.nonzero must be statically specified to use jnp.nonzero "
+                "within JAX transformations (inside a compiled function the result's shape would "
+                "depend on the data)", user_location())
+        size = int(np.count_nonzero(mask._value))
+    size = int(size)
+    index_dtype = dtypes.default_int_dtype()
+    if a.size == 0 or size == 0:
+        return tuple(zeros(size, index_dtype) for _ in a.shape)
+    flat = reshape_to(mask, (a.size,))
+    count = cumsum(flat, dtype=index_dtype)
+    # The k-th true element goes to position k; the others to `size`, a dropped write.
+    target = where_(flat, m.subtract(count, 1), size)
+    flat_indices = zeros(size, index_dtype).at[target].set(arange(a.size, dtype=index_dtype))
+    strides = np.cumprod(a.shape[::-1])[::-1] // a.shape
+    out = tuple(m.remainder(m.floor_divide(flat_indices, int(stride)), d) if a.ndim > 1 else flat_indices
+                for stride, d in zip(strides, a.shape))
+    if fill_value is not None:
+        fills = fill_value if isinstance(fill_value, tuple) else (fill_value,) * a.ndim
+        if len(fills) != a.ndim or any(np.shape(f) != () for f in fills):
+            raise ValueError(f"fill_value must be a scalar or a tuple of length {a.ndim}; got {fill_value}")
+        beyond = m.greater_equal(arange(size, dtype=index_dtype), sum(flat, dtype=index_dtype))
+        out = tuple(where_(beyond, f, o) for f, o in zip(fills, out))
+    return out
+
+
+def where_(condition, x, y):
+    from kiln.numpy.core import where
+    return where(condition, x, y)

@@ -18,7 +18,16 @@ from kiln.numpy.ufuncs import *  # noqa: F401,F403  (the one-primitive functions
 from kiln.numpy.ufuncs import _as_bool  # noqa: F401  (used by kiln.numpy.reductions)
 
 real = lambda x: bind(ew.real_p, x) if dtypes.is_complex(aval_of(x).dtype) else asarray(x)  # noqa: E731
-imag = lambda x: bind(ew.imag_p, x) if dtypes.is_complex(aval_of(x).dtype) else zeros_like_value(x)  # noqa: E731
+
+
+def imag(x, /):
+    if dtypes.is_complex(aval_of(x).dtype):
+        return bind(ew.imag_p, x)
+    # A true zero: `x * 0` would be -0.0 for negative x (angle(-1.0) must be +pi) and NaN for inf.
+    from kiln.numpy.core import full_like_shape
+    x = asarray(x)
+    return full_like_shape(cast(0, x.dtype, x.weak_type), x.shape)
+
 conj = conjugate = lambda x: bind(ew.conj_p, x) if dtypes.is_complex(aval_of(x).dtype) else asarray(x)  # noqa: E731
 
 
@@ -217,10 +226,41 @@ def log10(x, /):
 
 
 def logaddexp(x, y, /):
+    """log(exp(x) + exp(y)): the larger plus log1p(exp(-|x - y|)), which keeps the small
+    term's digits (x + y where x - y is NaN: a NaN, or equal infinities)."""
     x, y = promote_inexact(x, y)
-    big = maximum(x, y)
-    finite_big = where(isfinite(big), big, 0)
-    return add(finite_big, log(add(exp(subtract(x, finite_big)), exp(subtract(y, finite_big)))))
+    if x.dtype.kind == "c":
+        big = maximum(x, y)
+        finite_big = where(isfinite(big), big, 0)
+        return add(finite_big, log(add(exp(subtract(x, finite_big)), exp(subtract(y, finite_big)))))
+    return _real_logaddexp(x, y)
+
+
+def _logaddexp(x, y):
+    delta = subtract(x, y)
+    return where(isnan(delta), add(x, y), add(maximum(x, y), log1p(exp(negative(absolute(delta))))))
+
+
+def _logaddexp_jvp(primals, tangents):
+    # d = t_x exp(x - out) + t_y exp(y - out), with +inf read as 0 (inf - inf would be NaN)
+    x, y = primals
+    tx, ty = tangents
+    out = _real_logaddexp(x, y)
+
+    def finite(v):
+        return where(isposinf(v), 0, v)
+    return out, add(multiply(tx, exp(subtract(finite(x), finite(out)))),
+                    multiply(ty, exp(subtract(finite(y), finite(out)))))
+
+
+def _make_real_logaddexp():
+    from kiln.custom_derivatives import custom_jvp
+    fn = custom_jvp(_logaddexp)
+    fn.defjvp(_logaddexp_jvp)
+    return fn
+
+
+_real_logaddexp = _make_real_logaddexp()
 
 
 def hypot(x, y, /):
