@@ -255,3 +255,48 @@ def test_dynamic_batch_sizes():
         for n in (2, 3, 5):
             x = np.random.default_rng(n).normal(size=(n, 4, 4)).astype(np.float32)
             close(f(x), g(x))
+
+
+SMALL = (A / 4).astype(np.float32)
+EXPM_CASES = {
+    "small": SMALL * 0.01,   # degree 3
+    "medium": SMALL,         # a middle degree
+    "large": A * 3,          # scaled and squared
+    "stack": STACK / 3,
+    "complex": COMPLEX / 2,
+    "upper": np.triu(A) / 2,
+}
+
+
+@pytest.mark.parametrize("name", list(EXPM_CASES))
+def test_expm(name):
+    import jax.scipy.linalg as jsl
+    import kiln.scipy.linalg as ksl
+    a = EXPM_CASES[name]
+    kwargs = {"upper_triangular": True} if name == "upper" else {}
+    want = jsl.expm(a, **kwargs)
+    close(ksl.expm(a, **kwargs), want, rtol=2e-5, atol=1e-5)
+    close(kiln.jit(lambda m: ksl.expm(m, **kwargs))(a), want, rtol=2e-5, atol=1e-5)
+
+
+def test_expm_float64_and_gradient(x64):
+    import jax.scipy.linalg as jsl
+    import kiln.scipy.linalg as ksl
+    for a in (A.astype(np.float64) / 8, A.astype(np.float64) * 2):
+        close(ksl.expm(a), jsl.expm(a), rtol=1e-12, atol=1e-12)
+        close(kiln.grad(lambda m: knp.sum(ksl.expm(m) * m))(a), jax.grad(lambda m: jnp.sum(jsl.expm(m) * m))(a),
+              rtol=1e-9, atol=1e-9)
+
+
+def test_special_matrices():
+    import jax.scipy.linalg as jsl
+    import kiln.scipy.linalg as ksl
+    c, r = np.array([1.0, 2.0, 3.0], np.float32), np.array([1.0, 5.0, 6.0, 7.0], np.float32)
+    for name, args in [("block_diag", (A2, np.float32(5), V[:3])), ("toeplitz", (c,)), ("toeplitz", (c, r)),
+                       ("toeplitz", (c + 1j * c,)), ("hankel", (c,)), ("hankel", (c, r)), ("circulant", (c,)),
+                       ("companion", (r,)), ("hilbert", (4,)), ("dft", (4,)), ("dft", (3, "sqrtn"))]:
+        close(getattr(ksl, name)(*args), getattr(jsl, name)(*args), rtol=1e-6, atol=1e-6)
+    for side in ("right", "left"):
+        got, want = ksl.polar(A, side, method="svd"), jsl.polar(A, side, method="svd")
+        close(got[0], want[0], rtol=1e-4, atol=1e-5)
+        close(got[1], want[1], rtol=1e-4, atol=1e-5)
