@@ -160,7 +160,7 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
     # im2col: a row per output position (N, *out), a column per (window offset, input
     # feature), so one matrix product per feature group
     pieces = _windows(x, window, strides, rhs_dilation, out_shape, first=1)
-    patches = knp.stack(pieces, axis=-2)                     # (N, *out, W, C): C-long runs
+    patches = lax.concatenate(pieces, len(pieces[0].shape) - 1)  # (N, *out, W * C): C-long runs
     kernel = lax.transpose(k.reshape((o, i, count)), (0, 2, 1))  # (O, W, I)
     if groups == 1:
         out = lax.dot_general(patches.reshape((rows, count * c)), kernel.reshape((o, count * i)),
