@@ -23,6 +23,7 @@ from kiln.numpy.shapes import (array_split, atleast_1d, atleast_2d, column_stack
                                triu, vstack)
 from kiln.numpy.sorting import argsort, sort
 from kiln.numpy import fft, linalg  # noqa: F401  (kiln.numpy.fft, kiln.numpy.linalg)
+from kiln.numpy.miscellany import *  # noqa: F401,F403  (cross, unwrap, windows, polyfit, piecewise, ...)
 from kiln.numpy.creation import geomspace
 from kiln.numpy.editing import append, delete, diff, ediff1d, insert, resize, trim_zeros
 from kiln.numpy.index_tricks import (argwhere, c_, diag_indices, diag_indices_from, fill_diagonal,
