@@ -12,7 +12,7 @@ from kiln.api import (checkpoint_policies, clear_caches, closure_convert, ensure
                       linear_transpose, make_ir, make_jaxpr, named_call, named_scope, show, typeof)
 from kiln.runtime.config import disable_jit
 from kiln.callbacks import ShapeDtypeStruct, pure_callback
-from kiln import debug  # noqa: F401  (kiln.debug.print, kiln.debug.callback)
+from kiln import debug, ops  # noqa: F401  (kiln.debug.print, kiln.ops.segment_sum, ...)
 from kiln.batching import pmap, vmap
 from kiln.custom_derivatives import checkpoint, custom_jvp, custom_vjp, remat
 from kiln.ad import grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp
@@ -30,5 +30,5 @@ __all__ = [
     "make_ir", "make_jaxpr", "nn", "numpy", "random", "scipy", "sharding", "show", "tree", "tree_util",
     "ShapeDtypeStruct", "debug", "eval_shape", "pure_callback", "checkpoint_policies", "clear_caches",
     "closure_convert", "disable_jit", "ensure_compile_time_eval", "linear_transpose", "named_call", "named_scope",
-    "typeof",
+    "typeof", "ops",
 ]
