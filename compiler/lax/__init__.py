@@ -21,6 +21,7 @@ from kiln.lax.structural import *  # noqa: F401,F403
 from kiln.lax.parallel import all_gather, axis_index, pmax, pmean, pmin, psum  # noqa: F401
 from kiln.lax.fft import FftType, fft  # noqa: F401
 from kiln.lax.composite import *  # noqa: F401,F403  (dot, full, top_k, associative_scan, ...)
+from kiln.lax.special import *  # noqa: F401,F403  (igamma, betainc, zeta, bessel_i0e, ...)
 from kiln.lax.convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated,  # noqa: F401
                                   conv_transpose, conv_with_general_padding, padtype_to_pads, reduce_window)
 from kiln.lax import structural as _st
