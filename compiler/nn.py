@@ -52,11 +52,12 @@ swish = silu
 
 
 def gelu(x, approximate: bool = True):
+    """x Phi(x), by the tanh approximation or exactly with erf (JAX's operation order)."""
     (x,) = promote_inexact(x)
     if approximate:
         c = np.sqrt(2 / np.pi).astype(x.dtype)
-        return 0.5 * x * (1 + knp.tanh(c * (x + 0.044715 * (x * x * x))))
-    return 0.5 * x * (1 + bind(ew.erf_p, x / np.sqrt(2).astype(x.dtype)))
+        return x * (0.5 * (1 + knp.tanh(c * (x + 0.044715 * x ** 3))))
+    return x * (bind(ew.erf_p, x / np.sqrt(2).astype(x.dtype)) + 1) / 2
 
 
 def elu(x, alpha=1.0):

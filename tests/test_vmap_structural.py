@@ -5,8 +5,10 @@ Every case is a per-example function and the per-example shapes of its operands,
 batched at 0, 1, -1 or not at all (`Arg`). Multi-operand primitives are checked with every
 operand batched, with only some batched, and with operands batched on different axes.
 """
+import numpy as np
 import pytest
 
+import kiln
 import kiln.numpy as jnp
 from kiln import lax
 from vmap_helpers import Arg, check, primitives_of
@@ -62,6 +64,21 @@ CASES = [
      lambda x, u, i: lax.dynamic_update_slice(x, u, (1, i)), [A((4, 5), 1), A((2, 3), 0), I((), 0)]),
     ("qr", "qr", lambda x: lax.linalg.qr(x, full_matrices=False), [A((4, 3, 2), 1)]),
     ("qr_complete", "qr", lambda x: lax.linalg.qr(x, full_matrices=True), [A((3, 2, 4), 2)]),
+    ("cholesky", "cholesky", lambda x: lax.linalg.cholesky(x @ jnp.swapaxes(x, -1, -2) + 3 * jnp.eye(3)),
+     [A((2, 3, 3), 1)]),
+    ("triangular_solve", "triangular_solve", lambda a, b: lax.linalg.triangular_solve(
+        a + 4 * jnp.eye(3), b, left_side=True, lower=True), [A((3, 3), 0), A((3, 2), -1)]),
+    ("triangular_solve_one", "triangular_solve", lambda a, b: lax.linalg.triangular_solve(
+        a + 4 * jnp.eye(3), b, lower=False, transpose_a=True), [A((3, 3), None), A((2, 3), 1)]),
+    ("lu", "lu", lambda x: lax.linalg.lu(x), [A((4, 3), 1)]),
+    ("eigh", "eigh", lambda x: lax.linalg.eigh(x + jnp.swapaxes(x, -1, -2)), [A((3, 3), -1)]),
+    ("svd", "svd", lambda x: lax.linalg.svd(x, full_matrices=False), [A((4, 3), 0)]),
+    ("svd_values", "svd", lambda x: lax.linalg.svd(x, compute_uv=False), [A((2, 3), 1)]),
+    ("fft", "fft", lambda x: jnp.fft.irfft(jnp.fft.rfft(x) * 2, 5) + jnp.fft.fft(x).imag, [A((3, 5), 1)]),
+    ("debug_callback", "debug_callback", lambda x: (kiln.debug.callback(lambda v: None, x), x * 2)[1],
+     [A((4,), 0)]),
+    ("pure_callback", "pure_callback", lambda x: kiln.pure_callback(
+        lambda v: np.sin(v), kiln.ShapeDtypeStruct(x.shape, x.dtype), x, vmap_method="sequential"), [A((4,), 1)]),
 ]
 
 

@@ -271,7 +271,8 @@ _UNARY_DERIVATIVES = {
     log_p: lambda x, y: _recip(x),
     log1p_p: lambda x, y: _recip(bind(add_p, x, _c(x, 1))),
     expm1_p: lambda x, y: bind(add_p, y, _c(x, 1)),
-    tanh_p: lambda x, y: bind(sub_p, _c(x, 1), _sq(y)),
+    # (1 + y)(1 - y), not 1 - y**2: 1 - y is exact near |y| = 1 (as JAX's rule)
+    tanh_p: lambda x, y: _mul(bind(add_p, _c(x, 1), y), bind(sub_p, _c(x, 1), y)),
     logistic_p: lambda x, y: _mul(y, bind(sub_p, _c(x, 1), y)),
     sin_p: lambda x, y: bind(cos_p, x),
     cos_p: lambda x, y: bind(neg_p, bind(sin_p, x)),

@@ -111,11 +111,16 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     step = (stop_b - start_b) / div if div > 0 else stop_b * np.nan
     if num == 0:
         out = zeros((0,) + shape, compute)
+    elif div > 0:
+        # as JAX interpolates: start (1 - t) + stop t at t = i / div, then stop itself at the end
+        real = np.finfo(compute).dtype
+        t = cast(cast(lax.iota(dtypes.default_int_dtype(), div), real) / np.asarray(div, real), compute)
+        t = reshape_to(t, (div,) + (1,) * len(shape))
+        out = start_b * (1 - t) + stop_b * t
+        if endpoint:
+            out = lax.concatenate([out, stop_b], 0)
     else:
-        ramp = reshape_to(cast(lax.iota(dtypes.default_int_dtype(), num), compute), bshape)
-        out = start_b + ramp * step if div > 0 else broadcast_to(start_b, (num,) + shape)
-        if endpoint and num > 1:
-            out = lax.concatenate([out[:-1], stop_b], 0)
+        out = broadcast_to(start_b, bshape)
     if axis != 0:
         from kiln.numpy.shapes import moveaxis
         out = moveaxis(out, 0, axis)
