@@ -305,22 +305,23 @@ def test_float32_transcendentals_accuracy(name, fn, ref, domain, max_ulp):
         assert_same(got, np.asarray(fn(x)))
 
 
-def test_float64_log1p_accuracy():
-    previous = kiln.config.read("jax_enable_x64")
-    kiln.config.update("jax_enable_x64", True)
-    try:
-        x = np.concatenate([RNG.uniform(-1, 3, 100_000), np.exp(RNG.uniform(-700, 700, 100_000)),
-                            [0.0, -0.0, 5e-324, -1.0, -2.0, np.inf, -np.inf, np.nan, 1e-17]])
-        got = np.asarray(kiln.jit(lambda a: knp.log1p(a), backend="llvm")(x))
-    finally:
-        kiln.config.update("jax_enable_x64", previous)
+def test_float64_log1p_is_xlas(x64):
+    """float64 log1p as XLA:CPU computes it (its rational approximation near 0, log(1 + x)
+    beyond): the reference backend's bits, and within 2 ulp of NumPy except just above
+    x = -(sqrt(2) - 1), where XLA's log(1 + x) loses up to 128 ulp (JAX's values there are
+    the same)."""
+    x = np.concatenate([RNG.uniform(-1, 3, 100_000), np.exp(RNG.uniform(-700, 700, 100_000)),
+                        [0.0, -0.0, 5e-324, -1.0, -2.0, np.inf, -np.inf, np.nan, 1e-17]])
+    got = np.asarray(kiln.jit(lambda a: knp.log1p(a), backend="llvm")(x))
+    reference = np.asarray(kiln.jit(lambda a: knp.log1p(a), backend="reference")(x))
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, reference)
     with np.errstate(all="ignore"):
         want = np.log1p(x)
-    assert got.dtype == np.float64
-    finite = np.isfinite(want)
+    finite = np.isfinite(want) & ~((x > -0.42) & (x < -0.34))
     err = np.abs(got[finite] - want[finite]) / np.spacing(np.abs(want[finite]))
-    assert err.max() <= 1.0
-    np.testing.assert_array_equal(got[~finite], want[~finite])
+    assert err.max() <= 2.0
+    np.testing.assert_array_equal(got[~np.isfinite(want)], want[~np.isfinite(want)])
 
 
 def test_sin_cos_beyond_the_polynomial_range_fall_back_to_libm():

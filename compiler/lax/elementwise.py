@@ -11,7 +11,7 @@ import scipy.special as sp
 
 from kiln.ir import ShapedArray
 from kiln.primitives import aval_of, bind, impl_rules, jvp_rules, primitive, shape_rules, transpose_rules
-from kiln.lax import xla_math
+from kiln.lax import host_libm, prng, xla_composite, xla_math, xla_math64
 from kiln.runtime import dtypes
 
 # Which dtypes each family accepts.
@@ -136,6 +136,24 @@ def _xla_f32(fn32, other):
     return fn
 
 
+def _xla(fn32, fn64, other=None):
+    """float32, and float16 through it (as XLA computes it), by XLA:CPU's float32 algorithm
+    `fn32`, float64 by its float64 one `fn64` (`kiln.lax.xla_math`, `xla_math64`: JAX's bits);
+    complex values by `other`."""
+    def fn(x):
+        if x.dtype.kind == "c":
+            return other(x)
+        if x.dtype.itemsize <= 4:
+            return np.asarray(fn32(x.astype(np.float32))).astype(x.dtype)
+        return fn64(x)
+    return fn
+
+
+def _libm(name, other):
+    """The C library's `name` (float32: `namef`), which XLA:CPU calls; complex values by `other`."""
+    return _xla(lambda x: host_libm.libm(name, x), lambda x: host_libm.libm(name, x), other)
+
+
 def _real_dtype(dtype):
     return np.finfo(dtype).dtype if np.dtype(dtype).kind == "c" else dtype
 
@@ -166,10 +184,6 @@ def _logistic(x):
     return sp.expit(x).astype(x.dtype)
 
 
-def _typed(fn):
-    return lambda x: np.asarray(fn(x)).astype(x.dtype)
-
-
 neg_p = _unary("neg", np.negative, _NUMBER)
 sign_p = _unary("sign", _sign, _NUMBER)
 floor_p = _unary("floor", np.floor, _REAL_FLOAT)
@@ -177,27 +191,27 @@ ceil_p = _unary("ceil", np.ceil, _REAL_FLOAT)
 round_even_p = _unary("round", _round_half_even, _REAL_FLOAT)
 round_away_p = _unary("round_away_from_zero", _round_away, _REAL_FLOAT)
 is_finite_p = _unary("is_finite", np.isfinite, _REAL_FLOAT, out_dtype=lambda d: np.bool_)
-exp_p = _unary("exp", _xla_f32(xla_math.exp32, _wide(np.exp)), _FLOAT)
-exp2_p = _unary("exp2", _wide(np.exp2), _FLOAT)
-log_p = _unary("log", _xla_f32(xla_math.log32, _wide(np.log)), _FLOAT)
-log1p_p = _unary("log1p", _xla_f32(xla_math.log1p32, _wide(np.log1p)), _FLOAT)
-expm1_p = _unary("expm1", _wide(np.expm1), _FLOAT)
-tanh_p = _unary("tanh", _wide(np.tanh), _FLOAT)
-logistic_p = _unary("logistic", _wide(_logistic), _FLOAT)
-sin_p = _unary("sin", _wide(np.sin), _FLOAT)
-cos_p = _unary("cos", _wide(np.cos), _FLOAT)
-tan_p = _unary("tan", _wide(np.tan), _FLOAT)
-asin_p = _unary("asin", _wide(np.arcsin), _FLOAT)
-acos_p = _unary("acos", _wide(np.arccos), _FLOAT)
-atan_p = _unary("atan", _wide(np.arctan), _FLOAT)
-sinh_p = _unary("sinh", _wide(np.sinh), _FLOAT)
-cosh_p = _unary("cosh", _wide(np.cosh), _FLOAT)
-asinh_p = _unary("asinh", _wide(np.arcsinh), _FLOAT)
-acosh_p = _unary("acosh", _wide(np.arccosh), _FLOAT)
-atanh_p = _unary("atanh", _wide(np.arctanh), _FLOAT)
+exp_p = _unary("exp", _xla(xla_math.exp32, xla_math64.exp64, np.exp), _FLOAT)
+exp2_p = _unary("exp2", _xla(xla_composite.exp2, xla_composite.exp2, np.exp2), _FLOAT)
+log_p = _unary("log", _xla(xla_math.log32, lambda x: host_libm.libm("log", x), np.log), _FLOAT)
+log1p_p = _unary("log1p", _xla(xla_math.log1p32, xla_math64.log1p64, np.log1p), _FLOAT)
+expm1_p = _unary("expm1", _xla(xla_math.expm1_32, xla_math64.expm1_64, np.expm1), _FLOAT)
+tanh_p = _unary("tanh", _xla(xla_math.tanh32, xla_math64.tanh64, np.tanh), _FLOAT)
+logistic_p = _unary("logistic", _xla(xla_math.logistic32, xla_math64.logistic64, _logistic), _FLOAT)
+sin_p = _unary("sin", _libm("sin", np.sin), _FLOAT)
+cos_p = _unary("cos", _libm("cos", np.cos), _FLOAT)
+tan_p = _unary("tan", _libm("tan", np.tan), _FLOAT)
+asin_p = _unary("asin", _xla(xla_composite.asin, xla_composite.asin, np.arcsin), _FLOAT)
+acos_p = _unary("acos", _xla(xla_composite.acos, xla_composite.acos, np.arccos), _FLOAT)
+atan_p = _unary("atan", _libm("atan", np.arctan), _FLOAT)
+sinh_p = _unary("sinh", _xla(xla_composite.sinh, xla_composite.sinh, np.sinh), _FLOAT)
+cosh_p = _unary("cosh", _xla(xla_composite.cosh, xla_composite.cosh, np.cosh), _FLOAT)
+asinh_p = _unary("asinh", _xla(xla_composite.asinh, xla_composite.asinh, np.arcsinh), _FLOAT)
+acosh_p = _unary("acosh", _xla(xla_composite.acosh, xla_composite.acosh, np.arccosh), _FLOAT)
+atanh_p = _unary("atanh", _xla(xla_composite.atanh, xla_composite.atanh, np.arctanh), _FLOAT)
 sqrt_p = _unary("sqrt", np.sqrt, _FLOAT)
 rsqrt_p = _unary("rsqrt", _xla_f32(xla_math.rsqrt32, _wide(_rsqrt)), _FLOAT)
-cbrt_p = _unary("cbrt", _wide(np.cbrt), _REAL_FLOAT)
+cbrt_p = _unary("cbrt", _libm("cbrt", None), _REAL_FLOAT)
 abs_p = _unary("abs", np.abs, _NUMBER, out_dtype=_real_dtype)
 
 
@@ -216,10 +230,17 @@ def _erf32(x):
 
 
 erf_p = _unary("erf", _through_f32(_erf32, xla_math.erf64), _REAL_FLOAT)
-erfc_p = _unary("erfc", _through_f32(xla_math.erfc32, sp.erfc), _REAL_FLOAT)
-erf_inv_p = _unary("erf_inv", _typed(sp.erfinv), _REAL_FLOAT)
-lgamma_p = _unary("lgamma", _through_f32(xla_math.lgamma32, sp.gammaln), _REAL_FLOAT)
-digamma_p = _unary("digamma", _through_f32(xla_math.digamma32, sp.digamma), _REAL_FLOAT)
+erfc_p = _unary("erfc", _through_f32(xla_math.erfc32, xla_math64.erfc64), _REAL_FLOAT)
+def _erf_inv32(x):
+    """XLA's float32 erf_inv (`kiln.lax.prng.erf_inv_numpy`, whose sampler's version is +-max at
+    +-1 where lax.erf_inv is +-inf)."""
+    with np.errstate(all="ignore"):
+        return np.where(np.abs(x) == 1, x * np.float32(np.inf), prng.erf_inv_numpy(x)).astype(np.float32)
+
+
+erf_inv_p = _unary("erf_inv", _xla(_erf_inv32, xla_math64.erf_inv64), _REAL_FLOAT)
+lgamma_p = _unary("lgamma", _through_f32(xla_math.lgamma32, xla_math64.lgamma64), _REAL_FLOAT)
+digamma_p = _unary("digamma", _through_f32(xla_math.digamma32, xla_math64.digamma64), _REAL_FLOAT)
 not_p = _unary("not", lambda x: np.logical_not(x) if x.dtype == np.bool_ else np.invert(x), _INTEGRAL)
 real_p = _unary("real", np.real, ("complex",), out_dtype=_real_dtype)
 imag_p = _unary("imag", np.imag, ("complex",), out_dtype=_real_dtype)
@@ -395,7 +416,14 @@ rem_p = _binary("rem", _rem, _REAL)
 pow_p = _binary("pow", _xla_f32(xla_math.pow32, _wide(_pow)), _FLOAT)
 max_p = _binary("max", np.maximum, _ANY)
 min_p = _binary("min", np.minimum, _ANY)
-atan2_p = _binary("atan2", _wide(np.arctan2), _REAL_FLOAT)
+def _atan2(x, y):
+    """The C library's atan2 (float32: atan2f, float16 through it), which XLA:CPU calls."""
+    if x.dtype.itemsize <= 4:
+        return host_libm.libm("atan2", x.astype(np.float32), y.astype(np.float32)).astype(x.dtype)
+    return host_libm.libm("atan2", x, y)
+
+
+atan2_p = _binary("atan2", _atan2, _REAL_FLOAT)
 nextafter_p = _binary("nextafter", np.nextafter, _REAL_FLOAT)
 and_p = _binary("and", _logical(np.logical_and, np.bitwise_and), _INTEGRAL)
 or_p = _binary("or", _logical(np.logical_or, np.bitwise_or), _INTEGRAL)

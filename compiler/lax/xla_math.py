@@ -1,7 +1,8 @@
-"""float32 log, log1p, exp, rsqrt, pow, erf, erfc, lgamma and digamma as XLA:CPU computes
-them, bit for bit, in NumPy.
+"""float32 log, log1p, exp, tanh, expm1, logistic, rsqrt, pow, erf, erfc, lgamma and digamma as
+XLA:CPU computes them, bit for bit, in NumPy (float64 in `xla_math64`, the functions JAX
+decomposes into these in `xla_composite`).
 
-JAX's CPU backend does not call a C library for these: XLA emits its own instruction
+JAX's CPU backend does not call a C library for most of these: XLA emits its own instruction
 sequences (found by dumping the LLVM IR and machine code of small jitted functions with
 `XLA_FLAGS=--xla_dump_to=DIR`), and LLVM compiles them with `-ffp-contract=fast`, so a
 multiply whose result feeds an add becomes one fused multiply-add. Reproducing JAX's floats to
@@ -13,11 +14,14 @@ the last bit therefore means the same operations with the same fusions:
   above, log(1 + x) by the log above;
 - exp: Cephes' reduction by ln 2 in two parts, n = floor(x * log2(e) + 1/2), a degree-5
   polynomial, and 2**n from its exponent bits;
+- tanh: Eigen's rational approximation, x P(x**2) / Q(x**2) by fused Horner steps; expm1:
+  e**x - 1, or tanh(x/2) (e**x + 1) below |x| = 1/2; logistic: 1 / (1 + e**-x);
 - rsqrt: the CPU's `rsqrtss` estimate refined by one Newton step,
   fma(y * -0.5, fma(x * y, y, -1), y). The estimate's table differs between CPU makers and
   generations, so the estimate is taken from this CPU (a small llvmlite kernel); on other
   architectures 1/sqrt(x) stands in;
-- pow: a call of the C library's powf (not SIMD), so the host's powf is called here too;
+- pow: a call of the C library's powf (not SIMD), so the host's powf is called here too
+  (`kiln.lax.host_libm`, as for sin, cos, tan, atan, atan2 and cbrt, which XLA calls);
 - erf: Eigen's rational approximation x P(x**2) / Q(x**2) by fused Horner steps, +-1 from a
   saturation point that depends on how XLA emits it (`erf32`);
 - erfc: Cephes' erfcf, 1 - x P(x**2) below 1 and exp(-x**2) / |x| times a polynomial in 1 / x**2
@@ -32,7 +36,14 @@ sin(pi r) the other way round (e ln2_lo + y m**3 rounded once, where the vector 
 e ln2_lo first). The elements XLA leaves to its scalar loop (a single element; otherwise the
 last n mod 8 of each of the parallel parts it splits a loop into, and all of an odd-length
 array from about 1500 elements on) can therefore differ from `lgamma32`, the vector body's,
-by an ulp: in about 4e-5 of the arguments below 1/2.
+by an ulp: in about 4e-5 of the arguments below 1/2. (The scalar loop of asinh and acosh
+differs from the vector body too: `xla_composite`.)
+
+A standalone exp or log over a 1-d array of fewer than 16 elements is the exception: XLA
+splits it into a vector of 8 and a remainder, and a remainder of 3, 5, 6 or 7 elements is a
+vector that LLVM computes by calls of the C library's expf or logf. kiln does not reproduce
+that: its rules cannot tell a standalone operation from one that JAX fuses with others (as in
+its jitted samplers), where XLA's own sequence runs.
 
 Where XLA:CPU's results are subnormal or its operands are, it flushes them to zero (the
 MXCSR's FTZ and DAZ bits are set while XLA runs). kiln does not flush: subnormal operands and
@@ -46,14 +57,11 @@ sum exactly halfway between two float32 values) the sum is nudged towards the er
 """
 from __future__ import annotations
 
-import ctypes
-import functools
-import platform
-
 import numpy as np
 
+from kiln.lax.host_libm import libm, rsqrtss
+
 F32 = np.float32
-HOST_X86 = platform.machine().lower() in ("x86_64", "amd64")
 _TINY = F32(np.finfo(F32).tiny)
 
 
@@ -124,9 +132,11 @@ LOG1P_DEN = (F32(1),) + tuple(bits32(h) for h in (0x417101AD, 0x42A6185B, 0x435D
                                                   0x43586D8A, 0x42707982))
 
 
-def log1p32(x, one_plus_x=None):
+def log1p32(x, one_plus_x=None, square_shared=False):
     """log1p as XLA computes it. `one_plus_x`: 1 + x as the caller's code rounds it, where XLA
-    fuses the product that makes x into that add (erf_inv's 1 - t*t is fma(t, -t, 1))."""
+    fuses the product that makes x into that add (erf_inv's 1 - t*t is fma(t, -t, 1)).
+    `square_shared`: x**2 * -1/2 is shared with a log1p of -x in the same loop (atanh), so
+    LLVM fuses the other product, x**3 P/Q, into their sum."""
     x = _f32(x)
     with np.errstate(all="ignore"):
         big = log32((x + F32(1)).astype(F32) if one_plus_x is None else one_plus_x)
@@ -136,7 +146,12 @@ def log1p32(x, one_plus_x=None):
             num, den = fma32(num, x, n), fma32(den, x, d)
         x2 = (x * x).astype(F32)
         x3 = (x * x2).astype(F32)
-        small = (x + fma32(x2, F32(-0.5), (x3 * (num / den).astype(F32)).astype(F32))).astype(F32)
+        ratio = (num / den).astype(F32)
+        if square_shared:
+            tail = fma32(x3, ratio, (x2 * F32(-0.5)).astype(F32))
+        else:
+            tail = fma32(x2, F32(-0.5), (x3 * ratio).astype(F32))
+        small = (x + tail).astype(F32)
         return np.where(np.abs(x) < LOG1P_SMALL, small, big).astype(F32)
 
 
@@ -169,6 +184,72 @@ def exp32(x):
         y = (y * ((k - half + 127) << 23).view(F32)).astype(F32)
         y = np.where(x < F32(-103.972084), F32(0), y)
         return np.where(np.isnan(x), x, y).astype(F32)
+
+
+def exp_parts32(x):
+    """(y, s) with XLA's exp(x) = y * s as XLA emits it inside a fusion (expm1, logistic):
+    x clamped to [-87.8, 88.8], n to [-127, 127], s = 2**n from exponent bits (0 for
+    n = -127). The callers add to or multiply y * s, and LLVM fuses some of those."""
+    x = _f32(x)
+    with np.errstate(all="ignore"):
+        xc = np.clip(x, F32(-87.8), EXP_HI).astype(F32)
+        n = np.clip(np.floor(fma32(xc, LOG2E, F32(0.5))), F32(-127), F32(127)).astype(F32)
+        r = fma32(-LN2_HI, n, xc)
+        r = fma32(-LN2_LO, n, r)
+        p = np.full(x.shape, EXP_POLY[0], F32)
+        for c in EXP_POLY[1:]:
+            p = fma32(p, r, c)
+        y = (fma32(p, (r * r).astype(F32), r) + F32(1)).astype(F32)
+        k = np.nan_to_num(n).astype(np.int32)
+        return y, ((k + 127) << 23).view(F32)
+
+
+# ---------------------------------------------------------------------------- tanh, expm1, logistic
+
+# XLA's tanh (Eigen's): x clamped to +-7.998811, the odd rational x P(x**2) / Q(x**2) by fused
+# Horner steps; x itself below 0.0004, +-1 from 20 on.
+TANH_CLAMP = bits32(0x40FFF644)
+TANH_P = tuple(bits32(h) for h in (0xA59F25C0, 0x2A61337E, 0xAEBD37FF, 0x335C0041, 0x3779434A,
+                                   0x3A270DED, 0x3BA059DC))
+TANH_Q = tuple(bits32(h) for h in (0x35A0D3D8, 0x38F895D6, 0x3B14AA05, 0x3BA059DD))
+
+
+def tanh32(x):
+    x = _f32(x)
+    with np.errstate(all="ignore"):
+        xc = np.clip(x, -TANH_CLAMP, TANH_CLAMP).astype(F32)
+        x2 = (xc * xc).astype(F32)
+        p = np.full(x.shape, TANH_P[0], F32)
+        for c in TANH_P[1:]:
+            p = fma32(x2, p, c)
+        q = np.full(x.shape, TANH_Q[0], F32)
+        for c in TANH_Q[1:]:
+            q = fma32(x2, q, c)
+        out = ((xc * p).astype(F32) / q).astype(F32)
+        a = np.abs(x)
+        out = np.where(a < F32(0.0004), x, out)
+        return np.where(a >= F32(20), np.copysign(F32(1), x), out).astype(F32)
+
+
+def expm1_32(x):
+    """XLA's expm1: e**x - 1 above |x| = 1/2, below tanh(x/2) (e**x + 1); x itself where x/2
+    is 0, or subnormal, which XLA flushes to 0 (e**x = y * 2**n is rounded before both uses)."""
+    x = _f32(x)
+    with np.errstate(all="ignore"):
+        y, s = exp_parts32(x)
+        e = (y * s).astype(F32)
+        half = (x * F32(0.5)).astype(F32)
+        small = (tanh32(half) * (e + F32(1)).astype(F32)).astype(F32)
+        out = np.where(np.abs(x) > F32(0.5), (e - F32(1)).astype(F32), small)
+        return np.where(np.abs(half) < _TINY, x, out).astype(F32)
+
+
+def logistic32(x):
+    """XLA's logistic, 1 / (1 + e**-x), the exp's last product fused into the add."""
+    x = _f32(x)
+    with np.errstate(all="ignore"):
+        y, s = exp_parts32(-x)
+        return (F32(1) / fma32(y, s, F32(1))).astype(F32)
 
 
 # ---------------------------------------------------------------------------- erf, erfc
@@ -305,19 +386,18 @@ def digamma32(x):
 
 def sin32(x):
     """The C library's sinf, elementwise (what XLA:CPU calls for a float32 sin)."""
-    return _call_host("sinf", _f32(x), lambda v: np.sin(v.astype(np.float64)))
+    return libm("sin", _f32(x))
 
 
 def cos32(x):
     """The C library's cosf, elementwise."""
-    return _call_host("cosf", _f32(x), lambda v: np.cos(v.astype(np.float64)))
+    return libm("cos", _f32(x))
 
 
 def erf64(x):
     """The C library's float64 erf, elementwise: XLA:CPU calls it for a float64 erf (SciPy's
     erf, used off x86-64, can be 2 ulp away)."""
-    import scipy.special
-    return _call_host("erf", np.asarray(x, np.float64), scipy.special.erf)
+    return libm("erf", np.asarray(x, np.float64))
 
 
 # ---------------------------------------------------------------------------- rsqrt
@@ -334,116 +414,14 @@ def rsqrt32(x):
 
 def rsqrt_estimate(x):
     """The CPU's `rsqrtss` of each element (1/sqrt(x) correctly rounded off x86)."""
-    return _call_host("rsqrtss", _f32(x), lambda v: 1 / np.sqrt(v.astype(np.float64)))
+    return rsqrtss(_f32(x))
 
 
 # ---------------------------------------------------------------------------- pow
 
 def pow32(x, y):
     """The C library's powf, elementwise (NumPy's float32 power may be its own SIMD code)."""
-    x, y = np.broadcast_arrays(_f32(x), _f32(y))
-    kernels = _host_kernels()
-    if kernels is None:
-        with np.errstate(all="ignore"):
-            return np.power(x, y).astype(F32)
-    x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
-    out = np.empty(x.shape, F32)
-    kernels["powf"](x.ctypes.data, y.ctypes.data, out.ctypes.data, x.size)
-    return out
-
-
-# The host's functions: the C library's sinf, cosf, powf and (float64) erf, and the CPU's
-# rsqrtss estimate as a scalar function.
-_KERNELS_IR = r"""
-declare float @sinf(float)
-declare float @cosf(float)
-declare float @powf(float, float)
-declare double @erf(double)
-declare <4 x float> @llvm.x86.sse.rsqrt.ss(<4 x float>)
-
-define float @rsqrtss(float %x) {
-  %vec = insertelement <4 x float> zeroinitializer, float %x, i64 0
-  %r = call <4 x float> @llvm.x86.sse.rsqrt.ss(<4 x float> %vec)
-  %s = extractelement <4 x float> %r, i64 0
-  ret float %s
-}
-
-define void @kiln_powf(ptr %x, ptr %y, ptr %z, i64 %n) {
-entry:
-  %empty = icmp sle i64 %n, 0
-  br i1 %empty, label %done, label %loop
-loop:
-  %i = phi i64 [0, %entry], [%next, %loop]
-  %px = getelementptr float, ptr %x, i64 %i
-  %py = getelementptr float, ptr %y, i64 %i
-  %xi = load float, ptr %px
-  %yi = load float, ptr %py
-  %r = call float @powf(float %xi, float %yi)
-  %pz = getelementptr float, ptr %z, i64 %i
-  store float %r, ptr %pz
-  %next = add i64 %i, 1
-  %end = icmp eq i64 %next, %n
-  br i1 %end, label %done, label %loop
-done:
-  ret void
-}
-"""
-
-# A loop calling the TYPE function @NAME on each element.
-_UNARY_IR = r"""
-define void @kiln_NAME(ptr %x, ptr %y, i64 %n) {
-entry:
-  %empty = icmp sle i64 %n, 0
-  br i1 %empty, label %done, label %loop
-loop:
-  %i = phi i64 [0, %entry], [%next, %loop]
-  %px = getelementptr TYPE, ptr %x, i64 %i
-  %xi = load TYPE, ptr %px
-  %r = call TYPE @NAME(TYPE %xi)
-  %py = getelementptr TYPE, ptr %y, i64 %i
-  store TYPE %r, ptr %py
-  %next = add i64 %i, 1
-  %end = icmp eq i64 %next, %n
-  br i1 %end, label %done, label %loop
-done:
-  ret void
-}
-"""
-_UNARY = {"sinf": "float", "cosf": "float", "rsqrtss": "float", "erf": "double"}
-
-
-def _call_host(name, x, fallback):
-    """The host's `name` (see _KERNELS_IR) on each element of x, a float32 or float64 array as
-    the function takes, or `fallback(x)` off x86-64."""
-    kernels = _host_kernels()
-    if kernels is None:
-        with np.errstate(all="ignore"):
-            return np.asarray(fallback(x)).astype(x.dtype)
-    shape = np.shape(x)
-    x = np.ascontiguousarray(x)  # at least 1-d
-    out = np.empty_like(x)
-    kernels[name](x.ctypes.data, out.ctypes.data, x.size)
-    return out.reshape(shape)
-
-
-@functools.lru_cache(maxsize=None)
-def _host_kernels():
-    """rsqrtss, powf, sinf, cosf and erf loops compiled for this CPU with llvmlite (x86-64 only),
-    or None."""
-    if not HOST_X86:
-        return None
-    import llvmlite.binding as llvm
-    from kiln.backends.llvm.engine import jit_engine
-    module = llvm.parse_assembly(_KERNELS_IR + "".join(_UNARY_IR.replace("NAME", f).replace("TYPE", t) for f, t in _UNARY.items()))
-    module.triple = llvm.get_process_triple()
-    module.verify()
-    engine = jit_engine(module)
-    i64, ptr = ctypes.c_int64, ctypes.c_void_p
-    kernels = {"powf": ctypes.CFUNCTYPE(None, ptr, ptr, ptr, i64)(engine.get_function_address("kiln_powf"))}
-    for f in _UNARY:
-        kernels[f] = ctypes.CFUNCTYPE(None, ptr, ptr, i64)(engine.get_function_address(f"kiln_{f}"))
-    kernels["engine"] = engine  # keeps the code alive
-    return kernels
+    return libm("pow", _f32(x), _f32(y))
 
 
 # XLA's float64 erf_inv (Giles): polynomials in w = -log1p(-x*x) on w < 6.25, w < 16 and

@@ -10,10 +10,11 @@
     complex.py     complex64/complex128 values as {re, im} structs, and their rules
     complex_math.py  complex arithmetic as NumPy computes it, and the C library's cexp, ...
     mathlib.py     transcendental functions as vectorizable instructions (float32 exp/log/
-                   log1p/rsqrt as XLA computes them, tanh, sin, cos, float64 log/log1p), with
-    mathlib_exp.py     float64 exp, exp2, expm1, sinh, cosh, float64 tanh
-    mathlib_trig.py    float64 sin/cos, tan, atan, atan2
-    mathlib_inverse.py cbrt, asinh, acosh, atanh
+                   log1p/rsqrt as XLA computes them, sin and cos as glibc's sinf/cosf),
+                   and calls of the C library where XLA makes them
+    mathlib_xla.py     XLA's tanh, expm1, logistic, float64 exp/log1p/erf_inv
+    mathlib_composite.py  sinh, cosh, exp2, asinh, acosh, atanh, asin, acos as XLA fuses them
+    special.py     erf, erfc, lgamma, digamma
     blas.py        contractions through SciPy's BLAS
     parallel.py    large loops split across the cores (pthreads)
     engine.py      target machine, optimisation pipeline, JIT, object code, KILN_DUMP

@@ -16,7 +16,7 @@ import math
 import numpy as np
 from llvmlite import ir
 
-from kiln.backends.llvm import half, mathlib, mathlib_exp, mathlib_inverse, mathlib_trig, special
+from kiln.backends.llvm import half, mathlib, mathlib_composite, mathlib_xla, special
 from kiln.backends.llvm.plan import UnsupportedError
 from kiln.backends.llvm.types import I1, constant, is_float, is_signed, register_type
 from kiln.ir import DimExpr
@@ -267,7 +267,6 @@ def _intrinsic(name):
 
 for _name, _llvm in {"sqrt": "llvm.sqrt", "floor": "llvm.floor", "ceil": "llvm.ceil",
                      "round": "llvm.roundeven", "round_away_from_zero": "llvm.round",
-                     "asin": "llvm.asin", "acos": "llvm.acos",
                      "pow": "llvm.pow"}.items():
     rule(_name)(_intrinsic(_llvm))
 
@@ -288,9 +287,7 @@ def _erf(cg, eqn, x):
 
 @rule("erfc")
 def _erfc(cg, eqn, x):
-    if _in(eqn) != np.float32:
-        return cg.libm("erfc", _in(eqn), [x])
-    return special.erfc32(cg, x)  # XLA's
+    return special.erfc32(cg, x) if _in(eqn) == np.float32 else special.erfc64(cg, x)  # XLA's
 
 
 @rule("nextafter")
@@ -299,24 +296,28 @@ def _nextafter(cg, eqn, x, y):
         return half.nextafter(cg, x, y)
     return cg.libm("nextafter", _in(eqn), [x, y])
 
+
 rule("exp")(lambda cg, eqn, x: mathlib.exp(cg, x))
 rule("log")(lambda cg, eqn, x: mathlib.log(cg, x))
-rule("tanh")(lambda cg, eqn, x: mathlib.tanh(cg, x))
+rule("tanh")(lambda cg, eqn, x: mathlib_xla.tanh(cg, x))
 rule("sin")(lambda cg, eqn, x: mathlib.sin(cg, x))
 rule("cos")(lambda cg, eqn, x: mathlib.cos(cg, x))
-rule("expm1")(lambda cg, eqn, x: mathlib.expm1(cg, x))
-rule("exp2")(lambda cg, eqn, x: mathlib_exp.exp2(cg, x))
-rule("sinh")(lambda cg, eqn, x: mathlib_exp.sinh(cg, x))
-rule("cosh")(lambda cg, eqn, x: mathlib_exp.cosh(cg, x))
-rule("tan")(lambda cg, eqn, x: mathlib_trig.tan(cg, x))
-rule("atan")(lambda cg, eqn, x: mathlib_trig.atan(cg, x))
-rule("atan2")(lambda cg, eqn, y, x: mathlib_trig.atan2(cg, y, x))
-rule("cbrt")(lambda cg, eqn, x: mathlib_inverse.cbrt(cg, x))
-rule("asinh")(lambda cg, eqn, x: mathlib_inverse.asinh(cg, x))
-rule("acosh")(lambda cg, eqn, x: mathlib_inverse.acosh(cg, x))
-rule("atanh")(lambda cg, eqn, x: mathlib_inverse.atanh(cg, x))
+rule("expm1")(lambda cg, eqn, x: mathlib_xla.expm1(cg, x))
+rule("exp2")(lambda cg, eqn, x: mathlib_composite.exp2(cg, x))
+rule("sinh")(lambda cg, eqn, x: mathlib_composite.sinh(cg, x))
+rule("cosh")(lambda cg, eqn, x: mathlib_composite.cosh(cg, x))
+# the C library's, as XLA:CPU calls them
+rule("tan")(lambda cg, eqn, x: mathlib.libm(cg, "tan", x))
+rule("atan")(lambda cg, eqn, x: mathlib.libm(cg, "atan", x))
+rule("atan2")(lambda cg, eqn, y, x: mathlib.libm(cg, "atan2", y, x))
+rule("cbrt")(lambda cg, eqn, x: mathlib.libm(cg, "cbrt", x))
+rule("asinh")(lambda cg, eqn, x: mathlib_composite.asinh(cg, x))
+rule("acosh")(lambda cg, eqn, x: mathlib_composite.acosh(cg, x))
+rule("atanh")(lambda cg, eqn, x: mathlib_composite.atanh(cg, x))
+rule("asin")(lambda cg, eqn, x: mathlib_composite.asin(cg, x))
+rule("acos")(lambda cg, eqn, x: mathlib_composite.acos(cg, x))
 rule("log1p")(lambda cg, eqn, x: mathlib.log1p(cg, x))
-rule("logistic")(lambda cg, eqn, x: mathlib.logistic(cg, x))
+rule("logistic")(lambda cg, eqn, x: mathlib_xla.logistic(cg, x))
 
 
 rule("rsqrt")(lambda cg, eqn, x: mathlib.rsqrt(cg, x))
@@ -359,7 +360,7 @@ def _erf_inv(cg, eqn, x):
     XLA's log1p and the polynomial's fused multiply-adds."""
     b, f32 = cg.b, np.float32
     if _in(eqn) == np.float64:
-        return special.erf_inv(cg, x)
+        return mathlib_xla.erf_inv64(cg, x)
     if _in(eqn) != f32:
         raise UnsupportedError(f"kiln LLVM backend: {eqn.prim.name} of {_in(eqn).name} has no lowering yet")
     w = b.fneg(mathlib.log1p(cg, b.fneg(b.fmul(x, x))))
@@ -371,12 +372,13 @@ def _erf_inv(cg, eqn, x):
         p = cg.intrinsic("llvm.fma", [p, w, c])
     out = b.fmul(p, x)
     edge = b.fcmp_ordered("==", cg.intrinsic("llvm.fabs", [x]), constant(f32, 1))
-    return b.select(edge, b.fmul(x, constant(f32, np.finfo(f32).max)), out)
+    big = np.inf if eqn.prim.name == "erf_inv" else np.finfo(f32).max  # the sampler's: +-max
+    return b.select(edge, b.fmul(x, constant(f32, big)), out)
 
 
 def _xla_or_float64(fn32, numpy32, fn64):
-    """float32 (and float16 through it) by XLA's sequence `fn32`; float64 by `special`'s
-    SciPy-equal `fn64`. A constant operand is evaluated here by `numpy32`, the same function:
+    """float32 (and float16 through it) by XLA's sequence `fn32`; float64 by XLA's `fn64`.
+    A float32 constant operand is evaluated here by `numpy32`, the same function:
     LLVM would fold the sinf that `fn32` calls with its own, differently rounded, sin."""
     def lower(cg, eqn, x):
         if _in(eqn) != np.float32:
@@ -387,5 +389,5 @@ def _xla_or_float64(fn32, numpy32, fn64):
     return lower
 
 
-rule("lgamma")(_xla_or_float64(special.lgamma32, xla_math.lgamma32, special.lgamma))
-rule("digamma")(_xla_or_float64(special.digamma32, xla_math.digamma32, special.digamma))
+rule("lgamma")(_xla_or_float64(special.lgamma32, xla_math.lgamma32, special.lgamma64))
+rule("digamma")(_xla_or_float64(special.digamma32, xla_math.digamma32, special.digamma64))

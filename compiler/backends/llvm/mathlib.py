@@ -2,20 +2,22 @@
 loops that use them vectorize, as XLA:CPU does.
 
 float32 exp, log, log1p and rsqrt are XLA:CPU's own sequences, fused multiply-adds included,
-exactly as the reference backend computes them (`kiln.lax.xla_math`), so both give JAX's bits;
-tanh is the rational approximation XLA and Eigen use. float64 log and log1p are fdlibm's; the
-other float64 functions and the rest of the family live beside this file: mathlib_exp (exp,
-exp2, expm1, sinh, cosh, float64 tanh), mathlib_trig (float64 sin and cos, tan, atan, atan2)
-and mathlib_inverse (cbrt, asinh, acosh, atanh). sin, cos and tan beyond their polynomials'
-range call the C library, in a second run of the kernel (codegen's `note_fallback`).
+exactly as the reference backend computes them (`kiln.lax.xla_math`), so both give JAX's bits.
+float32 sin and cos are the C library's sinf and cosf (which XLA calls) computed as glibc
+computes them, vectorized; beyond |x| = 120 the kernel runs again calling the C library
+(codegen's `note_fallback`). `libm` calls the C library where XLA does (float64 sin, cos and
+log, tan, atan, atan2, cbrt). XLA's other sequences are in mathlib_xla (float64 exp and log1p,
+tanh, expm1, logistic, erf_inv) and mathlib_composite (sinh, cosh, exp2 and the inverse
+functions).
 """
 from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
 
-from kiln.backends.llvm import mathlib_exp, mathlib_trig
+from kiln.backends.llvm import mathlib_xla
 from kiln.backends.llvm.types import I32, constant
+from kiln.lax import host_libm
 from kiln.lax import xla_math as xm
 
 F32 = np.float32
@@ -67,7 +69,7 @@ def _fc(value):
 def exp(cg, x):
     """float32: XLA's exp, operation for operation as `kiln.lax.xla_math.exp32` (JAX's bits)."""
     if not _is_f32(x):
-        return mathlib_exp.exp(cg, x)
+        return mathlib_xla.exp64(cg, x)
     b = cg.b
     xc = cg.intrinsic("llvm.maximum", [cg.intrinsic("llvm.minimum", [x, _fc(xm.EXP_HI)]), _fc(xm.EXP_LO)])
     n = cg.intrinsic("llvm.floor", [_fma(cg, xc, _fc(xm.LOG2E), _c(0.5))])
@@ -113,137 +115,87 @@ def log(cg, x):
     return b.select(b.fcmp_unordered("<", x, _c(0.0)), _c(np.nan), out)  # x < 0 or NaN
 
 
-_TANH_ALPHA = (-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
-               5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
-               4.89352455891786e-03)
-_TANH_BETA = (1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
-              4.89352518554385e-03)
+# The C library's sinf and cosf (glibc's, from ARM's optimized-routines, its variant for CPUs
+# with FMA, which x86-64 glibc picks where the CPU has FMA), computed in double as it is:
+# n = round(x 2/pi) from a truncating conversion of x 2**24 2/pi, r = fma(-n, pi/2, x), and
+# one of two polynomials in r by fused steps, its sign from n. The C library is called (in
+# the fallback run, see codegen's `note_fallback`) from |x| = 120 on, where glibc reduces by
+# a table of 2/pi, and for inf and NaN.
+SIN_LIMIT = 120.0
+_hex = float.fromhex
+_HPI_INV = _hex("0x1.45f306dc9c883p+23")  # 2/pi * 2**24
+_HPI = _hex("0x1.921fb54442d18p+0")
+_COS_C = tuple(map(_hex, ("0x1p+0", "-0x1.ffffffd0c621cp-2", "0x1.55553e1068f19p-5", "-0x1.6c087e89a359dp-10",
+                          "0x1.99343027bf8c3p-16")))
+_SIN_S = tuple(map(_hex, ("-0x1.555545995a603p-3", "0x1.1107605230bc4p-7", "-0x1.994eb3774cf24p-13")))
 
 
-def tanh(cg, x):
-    if not _is_f32(x):
-        return mathlib_exp.tanh64(cg, x)
+def _sin_cos(cg, y, cosine: bool):
     b = cg.b
-    bound = 7.90531110763549805
-    xc = cg.intrinsic("llvm.maximum", [cg.intrinsic("llvm.minimum", [x, _c(bound)]), _c(-bound)])
-    x2 = b.fmul(xc, xc)
-    p = b.fmul(xc, horner(b, x2, _TANH_ALPHA))
-    q = horner(b, x2, _TANH_BETA)
-    y = b.fdiv(p, q)
-    small = b.fcmp_ordered("<", cg.intrinsic("llvm.fabs", [x]), _c(0.0004))
-    return b.select(small, x, y)  # also keeps ±0; NaN flows through the polynomial
-
-
-# Cephes sinf/cosf: reduction by pi/4 in three parts, exact for |x| <= SIN_LIMIT; larger
-# arguments set the kernel's fallback flag and the kernel runs again with libm (see codegen).
-SIN_LIMIT = 4096.0
-_DP = (0.78515625, 2.4187564849853515625e-4, 3.77489497744594108e-8)
-_SIN_POLY = (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1)
-_COS_POLY = (2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2)
-
-
-def _sin_cos(cg, x, cosine: bool):
-    b = cg.b
-    i32 = lambda v: ir.Constant(I32, v)
-    ax = cg.intrinsic("llvm.fabs", [x])
-    cg.note_fallback(b.fcmp_unordered(">", ax, _c(SIN_LIMIT)))  # also NaN: libm gives NaN
-    j = b.fptosi(b.fmul(ax, _c(1.27323954473516)), I32)  # |x| / (pi/4)
-    j = b.and_(b.add(j, i32(1)), i32(-2))  # the even octant at or above
-    y = b.sitofp(j, ir.FloatType())
-    j = b.and_(j, i32(7))
+    d = lambda v: constant(np.float64, v)
+    fma = lambda u, v, w: cg.intrinsic("llvm.fma", [u, v, w])
+    ay = cg.intrinsic("llvm.fabs", [y])
+    cg.note_fallback(b.fcmp_unordered(">=", ay, _c(SIN_LIMIT)))  # also inf, NaN
+    x = b.fpext(y, ir.DoubleType())
+    n = b.ashr(b.add(b.fptosi(b.fmul(x, d(_HPI_INV)), I32), ir.Constant(I32, 0x800000)), ir.Constant(I32, 24))
+    r = fma(b.fneg(b.sitofp(n, ir.DoubleType())), d(_HPI), x)
+    r2 = b.fmul(r, r)
+    r3 = b.fmul(r, r2)
+    sin_r = fma(b.fmul(r2, r3), fma(r2, d(_SIN_S[2]), d(_SIN_S[1])), fma(r3, d(_SIN_S[0]), r))
+    r4 = b.fmul(r2, r2)
+    c = fma(r4, d(_COS_C[2]), fma(r2, d(_COS_C[1]), d(_COS_C[0])))
+    cos_r = fma(b.fmul(r2, r4), fma(r2, d(_COS_C[4]), d(_COS_C[3])), c)
     if cosine:
-        j = b.add(j, i32(2))  # cos(x) = sin(x + pi/2)
-        j = b.and_(j, i32(7))
-    flip = b.icmp_signed(">", j, i32(3))
-    j = b.select(flip, b.sub(j, i32(4)), j)
-    z = b.fsub(b.fsub(b.fsub(ax, b.fmul(y, _c(_DP[0]))), b.fmul(y, _c(_DP[1]))), b.fmul(y, _c(_DP[2])))
-    zz = b.fmul(z, z)
-    sin_part = b.fadd(b.fmul(b.fmul(horner(b, zz, _SIN_POLY), zz), z), z)
-    cos_part = b.fadd(b.fsub(b.fmul(b.fmul(horner(b, zz, _COS_POLY), zz), zz), b.fmul(zz, _c(0.5))), _c(1.0))
-    use_cos = b.or_(b.icmp_signed("==", j, i32(1)), b.icmp_signed("==", j, i32(2)))
-    r = b.select(use_cos, cos_part, sin_part)
-    negative = flip if cosine else b.xor(flip, b.fcmp_ordered("<", x, _c(0.0)))
-    return b.select(negative, b.fneg(r), r)
+        n = b.add(n, ir.Constant(I32, 1))  # cos(x) = sin(x + pi/2)
+    odd = b.trunc(n, ir.IntType(1))
+    out = b.fptrunc(b.select(odd, cos_r, sin_r), ir.FloatType())
+    out = b.select(b.icmp_unsigned("!=", b.and_(n, ir.Constant(I32, 2)), ir.Constant(I32, 0)), b.fneg(out), out)
+    tiny = b.fcmp_ordered("<", ay, _c(2.0 ** -12))
+    return b.select(tiny, _c(1.0) if cosine else y, out)
+
+
+def libm(cg, name, x, *rest):
+    """The C library's `name` (`namef` for float32), as XLA:CPU calls it. A constant operand
+    is evaluated here by the same function: LLVM's constant folder would round its own
+    double result."""
+    dtype = _dtype(x)
+    if isinstance(x, ir.Constant) and all(isinstance(v, ir.Constant) for v in rest):
+        args = [np.asarray(v.constant, dtype) for v in (x, *rest)]
+        return constant(dtype, float(host_libm.libm(name, *args)))
+    return cg.libm(name, dtype, [x, *rest])
 
 
 def sin(cg, x):
-    if cg.precise:
-        return cg.intrinsic("llvm.sin", [x])
-    return _sin_cos(cg, x, cosine=False) if _is_f32(x) else mathlib_trig.sin(cg, x)
+    """float32: glibc's sinf (`_sin_cos`); float64: the C library's sin."""
+    if cg.precise or not _is_f32(x) or isinstance(x, ir.Constant):
+        return libm(cg, "sin", x)
+    return _sin_cos(cg, x, cosine=False)
 
 
 def cos(cg, x):
-    if cg.precise:
-        return cg.intrinsic("llvm.cos", [x])
-    return _sin_cos(cg, x, cosine=True) if _is_f32(x) else mathlib_trig.cos(cg, x)
+    if cg.precise or not _is_f32(x) or isinstance(x, ir.Constant):
+        return libm(cg, "cos", x)
+    return _sin_cos(cg, x, cosine=True)
 
 
-def expm1(cg, x):
-    return mathlib_exp.expm1(cg, x)
-
-
-# fdlibm's log: x = 2**k (1 + f) with 1 + f in [sqrt(2)/2, sqrt(2)), s = f / (2 + f), and a
-# polynomial in s**2; within 1 ulp.
-_LG = (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
-       2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
-       1.479819860511658591e-01)
-_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
-
-
-def log64(cg, x):
-    """float64 log as instructions (vectorizable)."""
-    b = cg.b
-    d = lambda v: constant(np.float64, v)
-    i64 = lambda v: ir.Constant(ir.IntType(64), v)
-    tiny = b.fcmp_ordered("<", x, d(np.finfo(np.float64).tiny))
-    xs = b.select(tiny, b.fmul(x, d(2.0 ** 54)), x)
-    bits = b.bitcast(xs, ir.IntType(64))
-    k = b.sub(b.lshr(bits, i64(52)), i64(1023))
-    k = b.select(tiny, b.sub(k, i64(54)), k)
-    m = b.bitcast(b.or_(b.and_(bits, i64(0x000FFFFFFFFFFFFF)), i64(0x3FF0000000000000)), ir.DoubleType())
-    big = b.fcmp_ordered(">", m, d(1.4142135623730951))
-    m = b.select(big, b.fmul(m, d(0.5)), m)
-    k = b.select(big, b.add(k, i64(1)), k)
-    f = b.fsub(m, d(1.0))
-    kf = b.sitofp(k, ir.DoubleType())
-    s = b.fdiv(f, b.fadd(f, d(2.0)))
-    z = b.fmul(s, s)
-    w = b.fmul(z, z)
-    t1 = b.fmul(w, b.fadd(d(_LG[1]), b.fmul(w, b.fadd(d(_LG[3]), b.fmul(w, d(_LG[5]))))))
-    t2 = b.fmul(z, b.fadd(d(_LG[0]), b.fmul(w, b.fadd(d(_LG[2]), b.fmul(w, b.fadd(d(_LG[4]), b.fmul(w, d(_LG[6]))))))))
-    r = b.fadd(t2, t1)
-    hfsq = b.fmul(b.fmul(d(0.5), f), f)
-    inner = b.fadd(b.fmul(s, b.fadd(hfsq, r)), b.fmul(kf, d(_LN2_LO)))
-    out = b.fsub(b.fmul(kf, d(_LN2_HI)), b.fsub(b.fsub(hfsq, inner), f))
-    out = b.select(b.fcmp_ordered("==", x, d(np.inf)), x, out)
-    out = b.select(b.fcmp_ordered("==", x, d(0.0)), d(-np.inf), out)
-    return b.select(b.fcmp_unordered("<", x, d(0.0)), d(np.nan), out)
-
-
-def log1p64(cg, u):
-    """float64 log1p: log(1 + u) corrected by the rounding of 1 + u."""
-    b = cg.b
-    one = constant(np.float64, 1.0)
-    y = b.fadd(one, u)
-    correction = b.fdiv(b.fsub(b.fsub(y, one), u), y)
-    out = b.fsub(log64(cg, y), correction)
-    out = b.select(b.fcmp_ordered("==", y, one), u, out)  # |u| below half an ulp of 1 (and ±0)
-    out = b.select(b.fcmp_ordered("==", y, constant(np.float64, 0.0)), constant(np.float64, -np.inf), out)
-    return b.select(b.fcmp_ordered("==", u, constant(np.float64, np.inf)), u, out)
-
-
-def log1p(cg, x):
+def log1p(cg, x, square_shared=False):
     """float32: XLA's log1p, operation for operation as `kiln.lax.xla_math.log1p32` (JAX's bits):
-    a rational approximation for |x| < sqrt(2) - 1, log(1 + x) above. float64: `log1p64`."""
+    a rational approximation for |x| < sqrt(2) - 1, log(1 + x) above. `square_shared`: as in
+    `xla_math.log1p32`. float64: `mathlib_xla.log1p64`."""
     if not _is_f32(x):
-        return log1p64(cg, x)
+        return mathlib_xla.log1p64(cg, x, square_shared)
     b = cg.b
     big = log(cg, b.fadd(x, _c(1.0)))
     num = _fma_horner(cg, x, [_fc(c) for c in xm.LOG1P_NUM])
     den = _fma_horner(cg, x, [_fc(c) for c in xm.LOG1P_DEN])
     x2 = b.fmul(x, x)
     x3 = b.fmul(x, x2)
-    small = b.fadd(x, _fma(cg, x2, _c(-0.5), b.fmul(x3, b.fdiv(num, den))))
+    ratio = b.fdiv(num, den)
+    if square_shared:
+        tail = _fma(cg, x3, ratio, b.fmul(x2, _c(-0.5)))
+    else:
+        tail = _fma(cg, x2, _c(-0.5), b.fmul(x3, ratio))
+    small = b.fadd(x, tail)
     use_small = b.fcmp_ordered("<", cg.intrinsic("llvm.fabs", [x]), _fc(xm.LOG1P_SMALL))
     return b.select(use_small, small, big)
 
@@ -252,7 +204,7 @@ def rsqrt(cg, x):
     """float32 on x86: XLA's rsqrt, the CPU's rsqrtss estimate and one Newton step, as
     `kiln.lax.xla_math.rsqrt32` (JAX's bits); otherwise 1 / sqrt(x)."""
     b = cg.b
-    if not _is_f32(x) or not xm.HOST_X86:
+    if not _is_f32(x) or not host_libm.HOST_X86:
         return b.fdiv(constant(_dtype(x), 1), cg.intrinsic("llvm.sqrt", [x]))
     vec_t = ir.VectorType(ir.FloatType(), 4)
     fn = cg.module.globals.get("llvm.x86.sse.rsqrt.ss") or ir.Function(
@@ -262,12 +214,3 @@ def rsqrt(cg, x):
     refined = _fma(cg, b.fmul(y, _c(-0.5)), _fma(cg, b.fmul(x, y), y, _c(-1.0)), y)
     normal = b.and_(b.fcmp_ordered(">=", x, _c(np.finfo(F32).tiny)), b.fcmp_ordered("<", x, _c(np.inf)))
     return b.select(b.or_(normal, b.fcmp_unordered("uno", x, x)), refined, y)
-
-
-def logistic(cg, x):
-    """1 / (1 + exp(-x)), written so that neither branch overflows."""
-    b, dtype = cg.b, _dtype(x)
-    one = constant(dtype, 1)
-    e = exp(cg, b.fneg(cg.intrinsic("llvm.fabs", [x])))
-    positive = b.fdiv(one, b.fadd(one, e))
-    return b.select(b.fcmp_ordered(">=", x, constant(dtype, 0)), positive, b.fdiv(e, b.fadd(one, e)))
