@@ -15,6 +15,7 @@ import pytest
 import kiln
 import kiln.numpy as knp
 from kiln import random
+from kiln.random import ynnpack
 
 jax = pytest.importorskip("jax")
 jr = jax.random
@@ -233,14 +234,16 @@ def _mvn_check(mean, cov, dtype, method, shape, exact=True):
     mean, cov = mean.astype(dtype), cov.astype(dtype)
     kfn = lambda k: random.multivariate_normal(k, mean, cov, shape, dtype, method)
     jfn = lambda k: jr.multivariate_normal(k, mean, cov, shape, dtype, method)
-    compare = assert_identical if exact else lambda got, want: np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    close = lambda got, want: np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    compare = assert_identical if exact else close
     for seed in (0, 7):
         want = jfn(jr.key(seed))
         compare(kfn(random.key(seed)), want)
         compare(kiln.jit(kfn)(random.key(seed)), want)
     # (Under vmap JAX's dot sees the rows of all keys: kiln's choice of XLA's or YNNPACK's
-    # order, made per call, agrees when both counts are on the same side of 8.)
-    if (math.prod(shape) >= 8) == (3 * math.prod(shape) >= 8):
+    # order, made per call, agrees when both counts are on the same side of 8, and are not 1.)
+    rows = math.prod(shape)
+    if rows > 1 and (rows >= 8) == (3 * rows >= 8):
         compare(kiln.vmap(kfn)(random.split(random.key(3), 3)), jax.vmap(jfn)(jr.split(jr.key(3), 3)))
 
 
@@ -253,10 +256,22 @@ def test_multivariate_normal(method, params, shape):
     _mvn_check(*params, "float32", method, shape)
 
 
-def test_multivariate_normal_float32_n5():
-    """Not identical for n > 3 in float32: YNNPACK's kernel (picked by n and the CPU) orders
-    the products and fused multiply-adds its own way."""
-    _mvn_check(*MVN_5, "float32", "cholesky", (200,), exact=False)
+def _spd(n):
+    a = np.random.default_rng(n).standard_normal((n, n))
+    return np.zeros(n), a @ a.T + np.eye(n)
+
+
+@pytest.mark.parametrize("params", [MVN_5, _spd(4), _spd(8), _spd(9), _spd(17), _spd(24), _spd(25)],
+                         ids=["n5", "n4", "n8", "n9", "n17", "n24", "n25"])
+@pytest.mark.parametrize("shape", [(1,), (200,)])
+def test_multivariate_normal_float32_ynnpack(params, shape):
+    """From 8 rows YNNPACK's float32 dot, whose AVX2+FMA3 kernel depends on n: k tiles of 2
+    (the even and the odd products in two fused chains) for n mod 16 in 1..8, one fused chain
+    otherwise (`kiln.random.ynnpack.matvec`). Identical where kiln knows the host's kernels;
+    one row is XLA's own dot (fused in order for n < 8; tiled its own way from 8 on)."""
+    rows = math.prod(shape)
+    known = ynnpack.reproduces_host() if rows > 1 else len(params[0]) < 8
+    _mvn_check(*params, "float32", "cholesky", shape, exact=known)
 
 
 @pytest.mark.parametrize("method", ["cholesky", "svd", "eigh"])

@@ -29,19 +29,24 @@ passes them), because kiln computes what XLA:CPU computes, operation for operati
   log, pow, sqrt and tan are the C library's in both.
 - Where XLA fuses a multiply into an add, the samplers do the same; where its algebraic
   simplifier rewrites x / b as x * (1 / b), x / y**c as x * y**-c, (a / b) / (c / d) as
-  (a * d) / (b * c), or (x * c) * s as x * (c * s), so do they; short reductions (a norm, a
-  softmax's sum over up to 32 terms) are summed in XLA's order.
+  (a * d) / (b * c), or (x * c) * s as x * (c * s), so do they; reductions (a norm, a
+  softmax's sum) are summed in XLA's order: left to right up to 32 terms, longer rows in
+  windows of 32 (XLA's tree-reduction rewrite).
+- From 4096 elements on XLA:CPU hands reductions, with the elementwise operations around them,
+  and dots (from 8 rows or columns) to YNNPACK, which computes them its own way; kiln does
+  the same there (`kiln.random.ynnpack`: YNNPACK's exp, log, log1p, summation order and dot
+  kernels for x86 with AVX2 and FMA3), in dirichlet, ball, maxwell, double_sided_maxwell
+  and multivariate_normal. On other CPUs (AVX-512, ARM) YNNPACK runs other kernels, and
+  kiln's values there are within a few ulp of JAX's (`kiln.random.ynnpack.reproduces_host`).
 - multivariate_normal takes its factor from the LAPACK routine jaxlib calls (potrf, syevd,
-  gesdd) and forms factor @ z as XLA's dot or YNNPACK's does (exact for n <= 3, and in
-  float64 from 8 rows).
+  gesdd) and forms factor @ z as XLA's dot or YNNPACK's does.
 
 Not identical: cauchy (XLA's tan), float64 truncated_normal (XLA's float64 erf is the C
-library's, kiln's lax.erf SciPy's), multivariate_normal in the cases above, rows of a softmax
-(dirichlet) or norm (ball) longer than 32, and from 4096 elements on whatever XLA:CPU hands
-to YNNPACK: reductions with the elementwise operations around them (dirichlet, ball, maxwell
-and double_sided_maxwell of more than ~1000 rows) and dots, which YNNPACK computes with its
-own log, exp and summation order. XLA's CPU code flushes subnormals to zero; kiln does not
-(except gamma).
+library's, kiln's lax.erf SciPy's), multivariate_normal where XLA's own dot tiles a product
+its own way (2 to 7 rows with 3 < n < 8, one row with n >= 8, float64 one row with n > 3),
+and, under kiln.vmap, samplers whose batch crosses a YNNPACK threshold that one example does
+not (kiln decides per example, XLA for the batch). XLA's CPU code flushes subnormals to
+zero; kiln does not (except gamma and YNNPACK's exp).
 
 The modules
 -----------
@@ -54,6 +59,8 @@ The modules
   weibull_min, pareto, rayleigh, wald, triangular, lognormal) and orthogonal (QR through
   `kiln.lax.linalg.qr`).
 - `xla_f64`: XLA:CPU's float64 exp, log1p and erf_inv from kiln.lax operations.
+- `ynnpack`: what XLA:CPU's YNNPACK fusions compute (exp, log, log1p, sums, dots), and when
+  XLA makes them.
 
 JAX's values depend on XLA's compilation: a parameter given as a constant inside an outer
 jax.jit is folded at compile time (its 1 / sqrt(d) exactly, not by rsqrt), so JAX itself can

@@ -14,6 +14,7 @@ import kiln.lax as lax
 import kiln.numpy as jnp
 from kiln.lax import linalg as lax_linalg
 from kiln.primitives import aval_of
+from kiln.random import ynnpack
 from kiln.random.core import (_canonical_shape, _exp, _exponential, _float_dtype, _fma, _log1p, _normal_real,
                               _sample_shape, _single, _split_data, _uniform, _wrap, bernoulli)
 from kiln.runtime import dtypes
@@ -65,6 +66,8 @@ def maxwell(key, shape=(), dtype=None):
 
 def _maxwell(data, shape, dtype):
     z = _normal_real(data, tuple(shape) + (3,), dtype)
+    if ynnpack.offloads_reduce(aval_of(z).shape):  # YNNPACK's sum of squares
+        return lax.sqrt(ynnpack.sum_last(z, square=True))
     x, y, w = z[..., 0], z[..., 1], z[..., 2]
     # The squared norm as XLA's CPU reduction forms it (found by comparing with JAX): a square,
     # then two fused multiply-adds; float32 starts from the middle term, float64 from the first.
@@ -83,7 +86,11 @@ def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
     keys = _split_data(data, (2,))
     magnitude = _maxwell(keys[0], shape, dtype)
     sign = _rademacher(keys[1], shape, dtype)
-    return sign * magnitude * _param(scale, dtype) + _param(loc, dtype)
+    scale, loc = _param(scale, dtype), _param(loc, dtype)
+    if ynnpack.offloads_elementwise(shape):
+        # in YNNPACK's fusion with the norm: a product of three, then the add
+        return sign * magnitude * scale + loc
+    return _fma(sign * magnitude, scale, loc, dtype)  # XLA fuses the add
 
 
 def weibull_min(key, scale, concentration, shape=(), dtype=None):

@@ -24,6 +24,7 @@ import kiln.numpy as jnp
 from kiln.batching import vmap
 from kiln.custom_derivatives import custom_jvp
 from kiln.primitives import aval_of
+from kiln.random import ynnpack
 from kiln.random.core import (_canonical_shape, _exp, _exponential, _float_dtype, _fma, _normal_real,
                               _sample_shape, _single, _split_data, _uniform)
 from kiln.random.derived import _rademacher, _shape_from
@@ -39,8 +40,9 @@ def _const(x, value):
 
 # ---------------------------------------------------------------------------- one gamma variate
 
-def _gamma_one(data, alpha, log_space):
-    """One Gamma(alpha) variate (or its log) from one key: Marsaglia-Tsang, as JAX's _gamma_one."""
+def _gamma_one(data, alpha, log_space, ynn=False):
+    """One Gamma(alpha) variate (or its log) from one key: Marsaglia-Tsang, as JAX's _gamma_one.
+    `ynn`: the final logs are YNNPACK's (XLA hands them to YNNPACK with a reduce after them)."""
     dtype = np.dtype(aval_of(alpha).dtype)
     one = _const(alpha, 1)
     boost_mask = alpha >= one
@@ -77,7 +79,8 @@ def _gamma_one(data, alpha, log_space):
         log_u = -_exponential(keys[1], (), dtype)
         log_boost = lax.select(boost_mask | (log_u == _const(alpha, 0)), jnp.zeros((), dtype),
                                log_u * (one / alpha_orig))
-        return lax.log(d) + lax.log(V) + log_boost
+        log = ynnpack.log if ynn else lax.log
+        return log(d) + log(V) + log_boost
     u = one - _uniform(keys[1], (), dtype, 0.0, 1.0)
     boost = lax.select(boost_mask, jnp.ones((), dtype), _flush_subnormal(lax.pow(u, one / alpha_orig)))
     return _flush_subnormal(d * V * boost)
@@ -89,26 +92,26 @@ def _flush_subnormal(x):
     return lax.select(lax.abs(x) < tiny, x * _const(x, 0), x)
 
 
-def _random_gamma_impl(data, a, log_space):
+def _random_gamma_impl(data, a, log_space, ynn):
     shape = aval_of(a).shape
     size = math.prod(shape)
     if size == 0:
         return jnp.zeros(shape, aval_of(a).dtype)
     keys = _split_data(data, (size,))
-    samples = vmap(functools.partial(_gamma_one, log_space=log_space))(keys, a.reshape((size,)))
+    samples = vmap(functools.partial(_gamma_one, log_space=log_space, ynn=ynn))(keys, a.reshape((size,)))
     return samples.reshape(shape)
 
 
-@functools.partial(custom_jvp, nondiff_argnums=(2,))
-def _random_gamma(data, a, log_space):
-    return _random_gamma_impl(data, a, log_space)
+@functools.partial(custom_jvp, nondiff_argnums=(2, 3))
+def _random_gamma(data, a, log_space, ynn):
+    return _random_gamma_impl(data, a, log_space, ynn)
 
 
 @_random_gamma.defjvp
-def _random_gamma_jvp(log_space, primals, tangents):
+def _random_gamma_jvp(log_space, ynn, primals, tangents):
     data, a = primals
     _, a_dot = tangents
-    sample = _random_gamma(data, a, log_space)
+    sample = _random_gamma(data, a, log_space, ynn)
     return sample, a_dot * lax.stop_gradient(_gamma_grad(sample, a, log_space))
 
 
@@ -128,7 +131,7 @@ def _gamma(key, a, shape, dtype, log_space, name):
     a = lax.convert_element_type(jnp.asarray(a), dtype)
     if aval_of(a).shape != tuple(shape):
         a = jnp.broadcast_to(a, shape)
-    return _random_gamma(data, a, log_space)
+    return _random_gamma(data, a, log_space, False)
 
 
 def gamma(key, a, shape=None, dtype=None):
@@ -151,8 +154,8 @@ def beta(key, a, b, shape=None, dtype=None):
     a = jnp.broadcast_to(lax.convert_element_type(jnp.asarray(a), dtype), shape)
     b = jnp.broadcast_to(lax.convert_element_type(jnp.asarray(b), dtype), shape)
     keys = _split_data(data, (2,))
-    log_ga = _random_gamma(keys[0], a, True)
-    log_gb = _random_gamma(keys[1], b, True)
+    log_ga = _random_gamma(keys[0], a, True, False)
+    log_gb = _random_gamma(keys[1], b, True, False)
     log_max = lax.max(log_ga, log_gb)
     ga = _exp(log_ga - log_max)
     gb = _exp(log_gb - log_max)
@@ -168,8 +171,12 @@ def dirichlet(key, alpha, shape=None, dtype=None):
         raise ValueError(f"dirichlet requires alpha.ndim >= 1, got alpha.ndim == {len(ashape)}")
     shape = _sample_shape("dirichlet", shape, ashape[:-1])
     alpha = lax.convert_element_type(jnp.asarray(alpha), dtype)
-    log_g = _random_gamma(data, jnp.broadcast_to(alpha, tuple(shape) + ashape[-1:]), True)
-    return _softmax(log_g)
+    full_shape = tuple(shape) + ashape[-1:]
+    # XLA hands the softmax's reduces to YNNPACK with the elementwise operations around them,
+    # the gamma sampler's final logs included
+    ynn = ynnpack.offloads_reduce(full_shape)
+    log_g = _random_gamma(data, jnp.broadcast_to(alpha, full_shape), True, ynn)
+    return _softmax_ynnpack(log_g) if ynn else _softmax(log_g)
 
 
 def _softmax(x):
@@ -179,12 +186,26 @@ def _softmax(x):
     return unnormalized * (_const(x, 1) / _sum_last(unnormalized)[..., None])
 
 
+def _softmax_ynnpack(x):
+    """The softmax as YNNPACK computes it: its exp and its sum, then XLA's product with the
+    reciprocal (YNNPACK's rewrite of x * (1 / s) as x / s does not see through the broadcast)."""
+    unnormalized = ynnpack.exp(x - lax.stop_gradient(jnp.max(x, axis=-1, keepdims=True)))
+    return unnormalized * (_const(x, 1) / ynnpack.sum_last(unnormalized))[..., None]
+
+
 def _sum_last(x):
-    """The sum over the last axis as XLA:CPU forms it for rows of up to 32 terms (the rows
-    are the vector lanes): left to right. Longer rows XLA sums in another order."""
+    """The sum over the last axis as XLA:CPU forms it: left to right for up to 32 terms; longer
+    rows its tree-reduction rewrite cuts into windows of 32 (the row padded with zeros, half
+    the padding in front), sums each window left to right and sums the window sums the same way."""
     n = aval_of(x).shape[-1]
-    if not 0 < n <= 32:
+    if n == 0:
         return jnp.sum(x, axis=-1)
+    if n > 32:
+        pad = -n % 32
+        zeros = lambda k: jnp.zeros(aval_of(x).shape[:-1] + (k,), aval_of(x).dtype)
+        x = jnp.concatenate([zeros(pad // 2), x, zeros(pad - pad // 2)], axis=-1)
+        x = x.reshape(aval_of(x).shape[:-1] + ((n + pad) // 32, 32))
+        return _sum_last(_sum_last(x))
     total = x[..., 0]
     for i in range(1, n):
         total = total + x[..., i]
@@ -202,7 +223,7 @@ def chisquare(key, df, shape=None, dtype=None):
 def _chisquare(data, df, shape):
     two = _const(df, 2)
     half_df = jnp.broadcast_to(df / two, shape)
-    return _exp(_random_gamma(data, half_df, True)) * two
+    return _exp(_random_gamma(data, half_df, True, False)) * two
 
 
 def f(key, dfnum, dfden, shape=None, dtype=None):
@@ -214,8 +235,8 @@ def f(key, dfnum, dfden, shape=None, dtype=None):
     dfden = lax.convert_element_type(jnp.asarray(dfden), dtype)
     keys = _split_data(data, (2,))
     two = _const(dfnum, 2)
-    g_num = _exp(_random_gamma(keys[1], jnp.broadcast_to(dfnum / two, shape), True))
-    g_den = _exp(_random_gamma(keys[0], jnp.broadcast_to(dfden / two, shape), True))
+    g_num = _exp(_random_gamma(keys[1], jnp.broadcast_to(dfnum / two, shape), True, False))
+    g_den = _exp(_random_gamma(keys[0], jnp.broadcast_to(dfden / two, shape), True, False))
     # XLA rewrites (a / b) / (c / d) as (a * d) / (b * c), and (g * 2) * d as g * (2 * d)
     return (g_num * (dfden * two)) / (g_den * (dfnum * two))
 
@@ -229,7 +250,7 @@ def t(key, df, shape=None, dtype=None):
     keys = _split_data(data, (2,))
     n = _normal_real(keys[0], shape, dtype)
     half_df = df / _const(df, 2)
-    g = _random_gamma(keys[1], jnp.broadcast_to(half_df, shape), False)
+    g = _random_gamma(keys[1], jnp.broadcast_to(half_df, shape), False, False)
     return n * lax.sqrt(half_df / g)
 
 
@@ -245,7 +266,7 @@ def _generalized_normal(data, p, shape, dtype):
     keys = _split_data(data, (2,))
     p = lax.convert_element_type(jnp.asarray(p), dtype)
     inv_p = _const(p, 1) / p
-    g = _random_gamma(keys[0], jnp.broadcast_to(inv_p, shape), False)
+    g = _random_gamma(keys[0], jnp.broadcast_to(inv_p, shape), False, False)
     r = _rademacher(keys[1], shape, dtype)
     return r * lax.pow(g, jnp.broadcast_to(inv_p, shape))
 
@@ -258,9 +279,14 @@ def ball(key, d, p=2, shape=(), dtype=None):
     d = _static_int(d, "ball", "d")
     keys = _split_data(data, (2,))
     g = _generalized_normal(keys[0], p, tuple(shape) + (d,), dtype)
-    e = _exponential(keys[1], shape, dtype)
+    # XLA hands the norm's reduce to YNNPACK from 4096 elements of g on, with the elementwise
+    # operations of 4096 elements or more around it (so e's only when there are 4096 rows)
+    ynn = ynnpack.offloads_reduce(aval_of(g).shape)
+    e_log1p = ynnpack.log1p if ynn and ynnpack.offloads_elementwise(shape) else None
+    e = _exponential(keys[1], shape, dtype, e_log1p)
     p = lax.convert_element_type(jnp.asarray(p), dtype)
-    total = _sum_last(lax.pow(jnp.abs(g), jnp.broadcast_to(p, aval_of(g).shape))) + e
+    powered = lax.pow(jnp.abs(g), jnp.broadcast_to(p, aval_of(g).shape))
+    total = (ynnpack.sum_last(powered) if ynn else _sum_last(powered)) + e
     # XLA rewrites g / total**(1/p) as g * total**-(1/p)
     return g * lax.pow(total, jnp.broadcast_to(-(_const(p, 1) / p), tuple(shape)))[..., None]
 
