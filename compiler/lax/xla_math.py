@@ -70,6 +70,15 @@ def bits32(h: int) -> np.float32:
     return np.array([h], np.uint32).view(F32)[0]
 
 
+def horner32(v, coefficients):
+    """The polynomial with `coefficients` (highest first) at v, every step one fused
+    multiply-add, as XLA's sequences evaluate them."""
+    acc = np.full(np.shape(v), coefficients[0], F32)
+    for c in coefficients[1:]:
+        acc = fma32(v, acc, c)
+    return acc
+
+
 def fma32(a, b, c):
     """a * b + c on float32 values with one rounding."""
     a, b, c = (np.asarray(v, F32).astype(np.float64) for v in (a, b, c))
@@ -174,9 +183,7 @@ def exp32(x):
         n = np.minimum(n, F32(127)).astype(F32)
         r = fma32(-LN2_HI, n, xc)
         r = fma32(-LN2_LO, n, r)
-        p = np.full(x.shape, EXP_POLY[0], F32)
-        for c in EXP_POLY[1:]:
-            p = fma32(p, r, c)
+        p = horner32(r, EXP_POLY)
         y = (fma32(p, (r * r).astype(F32), r) + F32(1)).astype(F32)
         k = np.nan_to_num(n).astype(np.int32)
         half = k >> 1
@@ -196,9 +203,7 @@ def exp_parts32(x):
         n = np.clip(np.floor(fma32(xc, LOG2E, F32(0.5))), F32(-127), F32(127)).astype(F32)
         r = fma32(-LN2_HI, n, xc)
         r = fma32(-LN2_LO, n, r)
-        p = np.full(x.shape, EXP_POLY[0], F32)
-        for c in EXP_POLY[1:]:
-            p = fma32(p, r, c)
+        p = horner32(r, EXP_POLY)
         y = (fma32(p, (r * r).astype(F32), r) + F32(1)).astype(F32)
         k = np.nan_to_num(n).astype(np.int32)
         return y, ((k + 127) << 23).view(F32)
@@ -219,13 +224,7 @@ def tanh32(x):
     with np.errstate(all="ignore"):
         xc = np.clip(x, -TANH_CLAMP, TANH_CLAMP).astype(F32)
         x2 = (xc * xc).astype(F32)
-        p = np.full(x.shape, TANH_P[0], F32)
-        for c in TANH_P[1:]:
-            p = fma32(x2, p, c)
-        q = np.full(x.shape, TANH_Q[0], F32)
-        for c in TANH_Q[1:]:
-            q = fma32(x2, q, c)
-        out = ((xc * p).astype(F32) / q).astype(F32)
+        out = ((xc * horner32(x2, TANH_P)).astype(F32) / horner32(x2, TANH_Q)).astype(F32)
         a = np.abs(x)
         out = np.where(a < F32(0.0004), x, out)
         return np.where(a >= F32(20), np.copysign(F32(1), x), out).astype(F32)
@@ -276,13 +275,7 @@ def erf32(x, saturate=ERF_SATURATE):
     x = _f32(x)
     with np.errstate(all="ignore"):
         x2 = (x * x).astype(F32)
-        p = np.full(x.shape, ERF_P[0], F32)
-        for c in ERF_P[1:]:
-            p = fma32(x2, p, c)
-        q = np.full(x.shape, ERF_Q[0], F32)
-        for c in ERF_Q[1:]:
-            q = fma32(x2, q, c)
-        out = ((x * p).astype(F32) / q).astype(F32)
+        out = ((x * horner32(x2, ERF_P)).astype(F32) / horner32(x2, ERF_Q)).astype(F32)
         return np.where(np.abs(x) >= saturate, np.copysign(F32(1), x), out).astype(F32)
 
 
@@ -304,17 +297,11 @@ def erfc32(x):
         x2 = (x * x).astype(F32)
         r = (F32(1) / x2).astype(F32)
         a = np.abs(x)
-
-        def horner(v, coefficients):
-            acc = np.full(x.shape, coefficients[0], F32)
-            for c in coefficients[1:]:
-                acc = fma32(v, acc, c)
-            return acc
-        tail = np.where(a < F32(2), horner(r, ERFC_MID), horner(r, ERFC_LARGE))
+        tail = np.where(a < F32(2), horner32(r, ERFC_MID), horner32(r, ERFC_LARGE))
         z = ((exp32(-x2) * (F32(1) / a).astype(F32)).astype(F32) * tail).astype(F32)
         z = np.where(x2 > ERFC_UNDERFLOW, F32(0), z)
         z = np.where(x < 0, (F32(2) - z).astype(F32), z)
-        small = fma32(-x, horner(x2, ERFC_SMALL), F32(1))
+        small = fma32(-x, horner32(x2, ERFC_SMALL), F32(1))
         return np.where(a < F32(1), small, z).astype(F32)
 
 

@@ -73,9 +73,7 @@ def exp_parts(cg, x):
         n = clamp(cg, cg.intrinsic("llvm.floor", [fma(cg, xc, const(x, xm.LOG2E), const(x, 0.5))]), -127.0, 127.0)
         r = fma(cg, const(x, -xm.LN2_HI), n, xc)
         r = fma(cg, const(x, -xm.LN2_LO), n, r)
-        p = const(x, xm.EXP_POLY[0])
-        for c in xm.EXP_POLY[1:]:
-            p = fma(cg, p, r, const(x, c))
+        p = horner(cg, r, xm.EXP_POLY)
         y = b.fadd(fma(cg, p, b.fmul(r, r), r), const(x, 1.0))
         return y, _pow2(cg, b.fptosi(_not_nan(cg, n), I32), _SPEC32)
     xc = clamp(cg, x, xm64.EXP_LO, xm64.EXP_HI)

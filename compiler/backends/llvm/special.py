@@ -27,20 +27,14 @@ def _f(value):
     return constant(np.float32, float(value))
 
 
-def _fma(cg, a, b, c):
-    return cg.intrinsic("llvm.fma", [a, b, c])
+_fma = mathlib_xla.fma
 
 
 def erf32(cg, x, saturate):
     """XLA's float32 erf saturating at `saturate`, a float32 value (`kiln.lax.xla_math.erf32`)."""
     b = cg.b
     x2 = b.fmul(x, x)
-    p, q = _f(xm.ERF_P[0]), _f(xm.ERF_Q[0])
-    for c in xm.ERF_P[1:]:
-        p = _fma(cg, x2, p, _f(c))
-    for c in xm.ERF_Q[1:]:
-        q = _fma(cg, x2, q, _f(c))
-    out = b.fdiv(b.fmul(x, p), q)
+    out = b.fdiv(b.fmul(x, mathlib_xla.horner(cg, x2, xm.ERF_P)), mathlib_xla.horner(cg, x2, xm.ERF_Q))
     saturated = b.fcmp_ordered(">=", cg.intrinsic("llvm.fabs", [x]), saturate)
     return b.select(saturated, cg.intrinsic("llvm.copysign", [_f(1.0), x]), out)
 
@@ -93,20 +87,15 @@ def digamma32(cg, x):
 def erfc32(cg, x):
     """XLA's float32 erfc (`kiln.lax.xla_math.erfc32`)."""
     b = cg.b
-
-    def horner(v, coefficients):
-        acc = _f(coefficients[0])
-        for c in coefficients[1:]:
-            acc = _fma(cg, v, acc, _f(c))
-        return acc
     x2 = b.fmul(x, x)
     r = b.fdiv(_f(1.0), x2)
     a = cg.intrinsic("llvm.fabs", [x])
-    tail = b.select(b.fcmp_ordered("<", a, _f(2.0)), horner(r, xm.ERFC_MID), horner(r, xm.ERFC_LARGE))
+    tail = b.select(b.fcmp_ordered("<", a, _f(2.0)), mathlib_xla.horner(cg, r, xm.ERFC_MID),
+                    mathlib_xla.horner(cg, r, xm.ERFC_LARGE))
     z = b.fmul(b.fmul(mathlib.exp(cg, b.fneg(x2)), b.fdiv(_f(1.0), a)), tail)
     z = b.select(b.fcmp_ordered(">", x2, _f(xm.ERFC_UNDERFLOW)), _f(0.0), z)
     z = b.select(b.fcmp_ordered("<", x, _f(0.0)), b.fsub(_f(2.0), z), z)
-    small = _fma(cg, b.fneg(x), horner(x2, xm.ERFC_SMALL), _f(1.0))
+    small = _fma(cg, b.fneg(x), mathlib_xla.horner(cg, x2, xm.ERFC_SMALL), _f(1.0))
     return b.select(b.fcmp_ordered("<", a, _f(1.0)), small, z)
 
 
