@@ -15,6 +15,7 @@ from kiln.callbacks import ShapeDtypeStruct, pure_callback
 from kiln import debug, ops  # noqa: F401  (kiln.debug.print, kiln.ops.segment_sum, ...)
 from kiln.batching import pmap, vmap
 from kiln.custom_derivatives import checkpoint, custom_jvp, custom_vjp, remat
+from kiln import custom_batching  # noqa: F401  (kiln.custom_batching.custom_vmap)
 from kiln.ad import grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp
 from kiln.placement import block_until_ready, device_get, device_put, local_device_count
 from kiln import random  # noqa: F401  (kiln.random, issue #6)
@@ -30,5 +31,5 @@ __all__ = [
     "make_ir", "make_jaxpr", "nn", "numpy", "random", "scipy", "sharding", "show", "tree", "tree_util",
     "ShapeDtypeStruct", "debug", "eval_shape", "pure_callback", "checkpoint_policies", "clear_caches",
     "closure_convert", "disable_jit", "ensure_compile_time_eval", "linear_transpose", "named_call", "named_scope",
-    "typeof", "ops",
+    "typeof", "ops", "custom_batching",
 ]

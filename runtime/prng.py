@@ -87,6 +87,37 @@ class PRNGKeyArray(Array):
     def copy(self) -> "PRNGKeyArray":
         return PRNGKeyArray(self._value.copy())
 
+    # Shape methods act on the key axes; each key's two words stay together.
+    def reshape(self, *shape, order="C"):
+        shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        shape = np.empty(self.shape, dtype=np.bool_).reshape(tuple(shape), order=order).shape
+        return PRNGKeyArray(self._value.reshape(shape + (2,), order=order))
+
+    def ravel(self, order="C"):
+        return self.reshape((self.size,), order=order)
+
+    flatten = ravel
+
+    def squeeze(self, axis=None):
+        if axis is None:
+            axis = tuple(i for i, d in enumerate(self.shape) if d == 1)
+        axis = (axis,) if isinstance(axis, int) else tuple(axis)
+        return PRNGKeyArray(self._value.squeeze(tuple(a % self.ndim for a in axis)))
+
+    def transpose(self, *axes):
+        axes = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
+        axes = tuple(range(self.ndim))[::-1] if not axes else tuple(a % self.ndim for a in axes)
+        return PRNGKeyArray(self._value.transpose(axes + (self.ndim,)))
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def swapaxes(self, a, b):
+        axes = list(range(self.ndim))
+        axes[a], axes[b] = axes[b], axes[a]
+        return self.transpose(axes)
+
     def __reduce__(self):
         return (PRNGKeyArray, (np.array(self._value),))
 

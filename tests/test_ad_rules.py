@@ -215,6 +215,21 @@ probe("custom_jvp_call", _custom_jvp, N(3))
 probe("custom_vjp_call", _custom_vjp, N(3), N(3), forward=False)
 probe("checkpoint_call", lambda L: L.top.checkpoint(lambda x: L.np.sin(x) * L.np.exp(x)), N(3))
 
+
+def _custom_vmap(L):
+    """(JAX cannot linearize a custom_vmap function: its reference is the plain function.)"""
+    fn = lambda x: L.np.sin(x) * L.np.exp(x)
+    if L is not KILN:
+        return fn
+    f = L.top.custom_batching.custom_vmap(fn)
+    f.def_vmap(lambda n, b, x: (fn(x), b[0]))
+    return f
+
+
+probe("custom_vmap_call", _custom_vmap, N(3))
+# the tangent call of a custom_vmap function, differentiated again
+probe("custom_vmap_jvp", lambda L: lambda x: L.top.jvp(_custom_vmap(L), (x,), (L.np.cos(x),))[1], N(3))
+
 # ---------------------------------------------------------------------------- linear algebra, FFT, callbacks
 def _spd(L, x):
     return x @ x.T + 3 * L.np.eye(x.shape[0])

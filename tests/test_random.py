@@ -33,6 +33,17 @@ def assert_identical(actual, expected):
 
 # ---------------------------------------------------------------------------- keys
 
+def test_key_array_shape_methods():
+    ks, js = random.split(random.key(1), 6), jr.split(jr.key(1), 6)
+    for f in [lambda a: a.reshape((2, 3)), lambda a: a.reshape(3, 2), lambda a: a.reshape((2, -1)).T,
+              lambda a: a.reshape((1, 6, 1)).squeeze(), lambda a: a.reshape((1, 6, 1)).squeeze(-1),
+              lambda a: a.reshape((2, 3)).ravel(), lambda a: a.reshape((2, 3)).swapaxes(0, 1),
+              lambda a: a.reshape((2, 3)).transpose(1, 0)]:
+        assert repr(f(ks)) == repr(f(js))
+    with pytest.raises(ValueError):
+        ks.reshape((4, 2))
+
+
 @pytest.mark.parametrize("seed", SEEDS + [-1, 2 ** 32 + 5])
 def test_key_and_prngkey(seed):
     np.testing.assert_array_equal(random.key_data(random.key(seed)), jr.key_data(jr.key(seed)))
@@ -240,11 +251,8 @@ def _mvn_check(mean, cov, dtype, method, shape, exact=True):
         want = jfn(jr.key(seed))
         compare(kfn(random.key(seed)), want)
         compare(kiln.jit(kfn)(random.key(seed)), want)
-    # (Under vmap JAX's dot sees the rows of all keys: kiln's choice of XLA's or YNNPACK's
-    # order, made per call, agrees when both counts are on the same side of 8, and are not 1.)
-    rows = math.prod(shape)
-    if rows > 1 and (rows >= 8) == (3 * rows >= 8):
-        compare(kiln.vmap(kfn)(random.split(random.key(3), 3)), jax.vmap(jfn)(jr.split(jr.key(3), 3)))
+    # under vmap JAX's dot has the rows of all keys, and so has kiln's (`ynnpack.by_whole_shape`)
+    compare(kiln.vmap(kfn)(random.split(random.key(3), 3)), jax.vmap(jfn)(jr.split(jr.key(3), 3)))
 
 
 @pytest.mark.parametrize("method", ["cholesky", "svd", "eigh"])
@@ -267,11 +275,30 @@ def _spd(n):
 def test_multivariate_normal_float32_ynnpack(params, shape):
     """From 8 rows YNNPACK's float32 dot, whose AVX2+FMA3 kernel depends on n: k tiles of 2
     (the even and the odd products in two fused chains) for n mod 16 in 1..8, one fused chain
-    otherwise (`kiln.random.ynnpack.matvec`). Identical where kiln knows the host's kernels;
-    one row is XLA's own dot (fused in order for n < 8; tiled its own way from 8 on)."""
-    rows = math.prod(shape)
-    known = ynnpack.reproduces_host() if rows > 1 else len(params[0]) < 8
-    _mvn_check(*params, "float32", "cholesky", shape, exact=known)
+    otherwise (`kiln.random.ynnpack.matvec`); one row is XLA's own dot (`kiln.random.xla_dot`).
+    Identical where kiln knows the host's kernels."""
+    _mvn_check(*params, "float32", "cholesky", shape, exact=ynnpack.reproduces_host())
+
+
+@pytest.mark.parametrize("dtype, n", [("float32", 5), ("float32", 9), ("float32", 12), ("float64", 4),
+                                      ("float64", 5), ("float64", 12)])
+def test_multivariate_normal_dot_orders(request, dtype, n):
+    """Row counts to 9 and YNNPACK's irregular float64 ones (9 to 12, 17, 18 rows with n <= 4),
+    with the full factors of eigh (no zeros to hide a wrong order): XLA's own dot sums in lanes
+    per output for one row, in even and odd chains (float32) or in order (float64) for 2 to 7
+    rows, and decides by the batch's rows under vmap (`kiln.random.xla_dot`)."""
+    if dtype == "float64":
+        request.getfixturevalue("x64")
+    mean, cov = (a.astype(dtype) for a in _spd(n))
+    compare = assert_identical if ynnpack.reproduces_host() else \
+        (lambda got, want: np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6))
+    for rows in [1, 2, 3, 4, 5, 6, 7, 9, 17]:
+        kfn = lambda k: random.multivariate_normal(k, mean, cov, (rows,), dtype, "eigh")
+        jfn = lambda k: jr.multivariate_normal(k, mean, cov, (rows,), dtype, "eigh")
+        compare(kfn(random.key(rows)), jfn(jr.key(rows)))
+        # 3 to 9 rows in the batch (float64 fewer: its fused multiply-adds are slow to compile)
+        if rows in ((1, 2, 3) if dtype == "float32" else (2,) if n in (5, 7) else ()):
+            compare(kiln.vmap(kfn)(random.split(random.key(5), 3)), jax.vmap(jfn)(jr.split(jr.key(5), 3)))
 
 
 @pytest.mark.parametrize("method", ["cholesky", "svd", "eigh"])

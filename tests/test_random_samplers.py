@@ -215,8 +215,25 @@ def test_samplers_ynnpack(name, shape):
     _check_ynnpack(name, shape, "float32", 3, "eager")
 
 
-# Large arrays, and 2-D ones, under the transforms. Under kiln.vmap kiln decides for one
-# example, JAX for the whole batch: these sizes are past the threshold either way.
+# Under vmap XLA decides for the whole batch: 3 examples of these shapes cross the thresholds
+# that one example does not (`ynnpack.by_whole_shape`), and nested vmaps count every example.
+@pytest.mark.parametrize("name, shape", [("dirichlet", (400,)), ("ball", (700,)), ("ball", (2000,)),
+                                         ("maxwell", (500,)), ("double_sided_maxwell", (2000,))])
+def test_samplers_ynnpack_vmap_crosses_threshold(name, shape):
+    _check_ynnpack(name, shape, "float32", 4, "vmap")
+
+
+def test_samplers_ynnpack_nested_vmap():
+    fn = lambda m, k: m.dirichlet(k, ALPHA, (400,))
+    got = kiln.vmap(kiln.vmap(lambda k: fn(random, k)))(random.split(random.key(1), (2, 3)))
+    want = jax.vmap(jax.vmap(lambda k: fn(jr, k)))(jr.split(jr.key(1), (2, 3)))
+    if ynnpack.reproduces_host():
+        np.testing.assert_array_equal(got, want)
+    else:
+        np.testing.assert_allclose(got, want, rtol=TOL["float32"][0], atol=TOL["float32"][1])
+
+
+# Large arrays, and 2-D ones, under the transforms.
 @pytest.mark.parametrize("name, mode, shape", [
     ("dirichlet", "jit", (40, 130)), ("ball", "jit", (40, 130)), ("maxwell", "jit", (5000,)),
     ("maxwell", "vmap", (40, 130)), ("double_sided_maxwell", "jit", (40, 130)),

@@ -222,6 +222,17 @@ def scaled(x, w):
 scaled.defvjp(lambda x, w: (scaled(x, w), (x, w)), lambda res, g: (g * jnp.cos(res[0]) * res[1], g * jnp.sin(res[0])))
 remat_f = kiln.checkpoint(lambda x, w: jnp.tanh(x @ w))
 
+
+@kiln.custom_batching.custom_vmap
+def batched_own(x, w):
+    return jnp.sin(x) * w
+
+
+@batched_own.def_vmap
+def _batched_own_rule(axis_size, in_batched, x, w):
+    # the same function, on a batch (w broadcast when it is shared)
+    return jnp.sin(x) * w, any(in_batched)
+
 CALLS = [
     ("custom_jvp", "custom_jvp_call", softplus, [A((4,), 1)]),
     ("custom_jvp_closure", "custom_jvp_call", lambda x, y: softplus(x * y), [A((4,), None), A((4,), 0)]),
@@ -232,6 +243,9 @@ CALLS = [
     # jvp inside vmap: the checkpointed call's tangent equation is batched.
     ("checkpoint_jvp", "checkpoint_jvp", lambda x, w: kiln.jvp(remat_f, (x, w), (w[:, 0], w))[1],
      [A((4,), 0), A((4, 2), None)]),
+    ("custom_vmap", "custom_vmap_call", batched_own, [A((4,), 0), A((4,), None)]),
+    ("custom_vmap_jvp", "custom_vmap_jvp", lambda x, w: kiln.jvp(batched_own, (x, w), (w, x))[1],
+     [A((4,), None), A((4,), 1)]),
 ]
 
 

@@ -39,14 +39,13 @@ passes them), because kiln computes what XLA:CPU computes, operation for operati
   and multivariate_normal. On other CPUs (AVX-512, ARM) YNNPACK runs other kernels, and
   kiln's values there are within a few ulp of JAX's (`kiln.random.ynnpack.reproduces_host`).
 - multivariate_normal takes its factor from the LAPACK routine jaxlib calls (potrf, syevd,
-  gesdd) and forms factor @ z as XLA's dot or YNNPACK's does.
+  gesdd) and forms factor @ z as XLA's dot or YNNPACK's does for the dot's shape
+  (`kiln.random.xla_dot`).
+- XLA makes these choices by the whole array's shape, under vmap the batch's; so does kiln
+  (`ynnpack.by_whole_shape`: custom_vmap functions whose batching rule is the function on the
+  batch).
 
-Not identical: cauchy (XLA's tan), float64 truncated_normal (XLA's float64 erf is the C
-library's, kiln's lax.erf SciPy's), multivariate_normal where XLA's own dot tiles a product
-its own way (2 to 7 rows with 3 < n < 8, one row with n >= 8, float64 one row with n > 3),
-and, under kiln.vmap, samplers whose batch crosses a YNNPACK threshold that one example does
-not (kiln decides per example, XLA for the batch). XLA's CPU code flushes subnormals to
-zero; kiln does not (except gamma and YNNPACK's exp).
+XLA's CPU code flushes subnormals to zero; kiln does not (except gamma and YNNPACK's exp).
 
 The modules
 -----------
@@ -61,6 +60,7 @@ The modules
 - `xla_f64`: XLA:CPU's float64 exp, log1p and erf_inv from kiln.lax operations.
 - `ynnpack`: what XLA:CPU's YNNPACK fusions compute (exp, log, log1p, sums, dots), and when
   XLA makes them.
+- `xla_dot`: multivariate_normal's factor @ z in the order of the code XLA picks for it.
 
 JAX's values depend on XLA's compilation: a parameter given as a constant inside an outer
 jax.jit is folded at compile time (its 1 / sqrt(d) exactly, not by rsqrt), so JAX itself can

@@ -13,7 +13,7 @@ from kiln.lax.elementwise import add_p, convert_element_type_p, mul_p
 from kiln.lax import xla_math
 from kiln.lax.prng import random_erf_inv_p, threefry2x32
 from kiln.primitives import aval_of, bind
-from kiln.random import xla_f64, ynnpack
+from kiln.random import xla_dot, xla_f64
 from kiln.runtime import dtypes
 from kiln.runtime.array import Array
 from kiln.runtime.config import config
@@ -648,24 +648,8 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
         raise NotImplementedError("kiln.random.multivariate_normal needs a concrete covariance")
     factor = jnp.asarray(_covariance_factor(np.asarray(cov, dtype=dt), method).astype(dtype))
     z = _normal_real(data, tuple(shape) + (n,), dtype)
-    # factor @ z in JAX's order. XLA hands the dot to YNNPACK unless z has one row or both
-    # its rows and n are under 8 (`ynnpack.offloads_dot`). YNNPACK fuses each product into
-    # the sum, in order, in float64, and in float32 runs the kernel `ynnpack.matvec`
-    # reproduces. XLA's own dot does the same as YNNPACK's float64 one for n <= 3, and in
-    # float32 for one row of n < 8; with several rows and 3 < n < 8, in float64 with one row
-    # and n > 3, and with one row and n >= 8 it tiles its own way: kiln's contraction stands
-    # in there, a few ulp from JAX's. (The row count is this call's: under kiln.vmap JAX's
-    # dot sees the rows of the whole batch.)
-    rows = math.prod(shape)
-    if ynnpack.offloads_dot(rows, n) and dtype == np.float32:
-        return mean.astype(dtype) + ynnpack.matvec(factor, z)
-    xla_chain = n <= 3 or (rows == 1 and n < 8 and dtype == np.float32)
-    if not ynnpack.offloads_dot(rows, n) and not xla_chain:
-        return mean.astype(dtype) + jnp.einsum("...ij,...j->...i", factor, z)
-    total = factor[..., :, 0] * z[..., None, 0]
-    for j in range(1, n):
-        total = _fma(factor[..., :, j], z[..., None, j], total, dtype)
-    return mean.astype(dtype) + total
+    # factor @ z as XLA sums it for the dot's rows (those of the whole batch under vmap)
+    return mean.astype(dtype) + xla_dot.factor_times(factor, z)
 
 
 def _covariance_factor(c, method):

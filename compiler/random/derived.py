@@ -65,14 +65,21 @@ def maxwell(key, shape=(), dtype=None):
 
 
 def _maxwell(data, shape, dtype):
-    z = _normal_real(data, tuple(shape) + (3,), dtype)
+    return _norm3(_normal_real(data, tuple(shape) + (3,), dtype))
+
+
+def _norm3_impl(z):
     if ynnpack.offloads_reduce(aval_of(z).shape):  # YNNPACK's sum of squares
         return lax.sqrt(ynnpack.sum_last(z, square=True))
     x, y, w = z[..., 0], z[..., 1], z[..., 2]
     # The squared norm as XLA's CPU reduction forms it (found by comparing with JAX): a square,
     # then two fused multiply-adds; float32 starts from the middle term, float64 from the first.
+    dtype = np.dtype(aval_of(z).dtype)
     first, second = (y, x) if dtype == np.float32 else (x, y)
     return lax.sqrt(_fma(w, w, _fma(second, second, first * first, dtype), dtype))
+
+
+_norm3 = ynnpack.by_whole_shape(_norm3_impl)
 
 
 def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
@@ -86,11 +93,19 @@ def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
     keys = _split_data(data, (2,))
     magnitude = _maxwell(keys[0], shape, dtype)
     sign = _rademacher(keys[1], shape, dtype)
-    scale, loc = _param(scale, dtype), _param(loc, dtype)
-    if ynnpack.offloads_elementwise(shape):
+    scale = jnp.broadcast_to(_param(scale, dtype), shape)
+    loc = jnp.broadcast_to(_param(loc, dtype), shape)
+    return _signed_scale(sign, magnitude, scale, loc)
+
+
+def _signed_scale_impl(sign, magnitude, scale, loc):
+    if ynnpack.offloads_elementwise(aval_of(sign).shape):
         # in YNNPACK's fusion with the norm: a product of three, then the add
         return sign * magnitude * scale + loc
-    return _fma(sign * magnitude, scale, loc, dtype)  # XLA fuses the add
+    return _fma(sign * magnitude, scale, loc, np.dtype(aval_of(sign).dtype))  # XLA fuses the add
+
+
+_signed_scale = ynnpack.by_whole_shape(_signed_scale_impl)
 
 
 def weibull_min(key, scale, concentration, shape=(), dtype=None):

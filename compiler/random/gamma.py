@@ -25,7 +25,7 @@ from kiln.batching import vmap
 from kiln.custom_derivatives import custom_jvp
 from kiln.primitives import aval_of
 from kiln.random import ynnpack
-from kiln.random.core import (_canonical_shape, _exp, _exponential, _float_dtype, _fma, _normal_real,
+from kiln.random.core import (_canonical_shape, _exp, _exponential, _float_dtype, _fma, _log1p, _normal_real,
                               _sample_shape, _single, _split_data, _uniform)
 from kiln.random.derived import _rademacher, _shape_from
 from kiln.runtime import dtypes
@@ -92,26 +92,37 @@ def _flush_subnormal(x):
     return lax.select(lax.abs(x) < tiny, x * _const(x, 0), x)
 
 
-def _random_gamma_impl(data, a, log_space, ynn):
+@functools.lru_cache(maxsize=None)
+def _gamma_samples(log_space, before_reduce):
+    """One variate per key (keys of shape (size, 2), a of any shape with size elements).
+    `before_reduce`: a reduce follows (dirichlet's softmax), so XLA hands the final logs to
+    YNNPACK from 4096 elements on: of the whole batch under vmap (`ynnpack.by_whole_shape`)."""
+    def samples(keys, a):
+        shape = aval_of(a).shape
+        ynn = before_reduce and ynnpack.offloads_reduce(shape)
+        one = functools.partial(_gamma_one, log_space=log_space, ynn=ynn)
+        return vmap(one)(keys.reshape((-1, 2)), a.reshape((math.prod(shape),))).reshape(shape)
+    return ynnpack.by_whole_shape(samples)
+
+
+def _random_gamma_impl(data, a, log_space, before_reduce):
     shape = aval_of(a).shape
     size = math.prod(shape)
     if size == 0:
         return jnp.zeros(shape, aval_of(a).dtype)
-    keys = _split_data(data, (size,))
-    samples = vmap(functools.partial(_gamma_one, log_space=log_space, ynn=ynn))(keys, a.reshape((size,)))
-    return samples.reshape(shape)
+    return _gamma_samples(log_space, before_reduce)(_split_data(data, (size,)), a)
 
 
 @functools.partial(custom_jvp, nondiff_argnums=(2, 3))
-def _random_gamma(data, a, log_space, ynn):
-    return _random_gamma_impl(data, a, log_space, ynn)
+def _random_gamma(data, a, log_space, before_reduce):
+    return _random_gamma_impl(data, a, log_space, before_reduce)
 
 
 @_random_gamma.defjvp
-def _random_gamma_jvp(log_space, ynn, primals, tangents):
+def _random_gamma_jvp(log_space, before_reduce, primals, tangents):
     data, a = primals
     _, a_dot = tangents
-    sample = _random_gamma(data, a, log_space, ynn)
+    sample = _random_gamma(data, a, log_space, before_reduce)
     return sample, a_dot * lax.stop_gradient(_gamma_grad(sample, a, log_space))
 
 
@@ -174,9 +185,15 @@ def dirichlet(key, alpha, shape=None, dtype=None):
     full_shape = tuple(shape) + ashape[-1:]
     # XLA hands the softmax's reduces to YNNPACK with the elementwise operations around them,
     # the gamma sampler's final logs included
-    ynn = ynnpack.offloads_reduce(full_shape)
-    log_g = _random_gamma(data, jnp.broadcast_to(alpha, full_shape), True, ynn)
-    return _softmax_ynnpack(log_g) if ynn else _softmax(log_g)
+    log_g = _random_gamma(data, jnp.broadcast_to(alpha, full_shape), True, True)
+    return _dirichlet_softmax(log_g)
+
+
+def _dirichlet_softmax_impl(log_g):
+    return _softmax_ynnpack(log_g) if ynnpack.offloads_reduce(aval_of(log_g).shape) else _softmax(log_g)
+
+
+_dirichlet_softmax = ynnpack.by_whole_shape(_dirichlet_softmax_impl)
 
 
 def _softmax(x):
@@ -279,16 +296,24 @@ def ball(key, d, p=2, shape=(), dtype=None):
     d = _static_int(d, "ball", "d")
     keys = _split_data(data, (2,))
     g = _generalized_normal(keys[0], p, tuple(shape) + (d,), dtype)
-    # XLA hands the norm's reduce to YNNPACK from 4096 elements of g on, with the elementwise
-    # operations of 4096 elements or more around it (so e's only when there are 4096 rows)
+    u = _uniform(keys[1], shape, dtype, 0.0, 1.0)
+    p = jnp.broadcast_to(lax.convert_element_type(jnp.asarray(p), dtype), tuple(shape) + (d,))
+    return _ball_scale(g, u, p)
+
+
+def _ball_scale_impl(g, u, p):
+    """g scaled into the ball by its norm and an exponential variate -log1p(-u). XLA hands the
+    norm's reduce to YNNPACK from 4096 elements of g on, with the elementwise operations of
+    4096 elements or more around it (so e's only when there are 4096 rows)."""
     ynn = ynnpack.offloads_reduce(aval_of(g).shape)
-    e_log1p = ynnpack.log1p if ynn and ynnpack.offloads_elementwise(shape) else None
-    e = _exponential(keys[1], shape, dtype, e_log1p)
-    p = lax.convert_element_type(jnp.asarray(p), dtype)
-    powered = lax.pow(jnp.abs(g), jnp.broadcast_to(p, aval_of(g).shape))
+    e = -(ynnpack.log1p if ynn and ynnpack.offloads_elementwise(aval_of(u).shape) else _log1p)(-u)
+    powered = lax.pow(jnp.abs(g), p)
     total = (ynnpack.sum_last(powered) if ynn else _sum_last(powered)) + e
     # XLA rewrites g / total**(1/p) as g * total**-(1/p)
-    return g * lax.pow(total, jnp.broadcast_to(-(_const(p, 1) / p), tuple(shape)))[..., None]
+    return g * lax.pow(total, -(_const(p, 1) / p[..., 0]))[..., None]
+
+
+_ball_scale = ynnpack.by_whole_shape(_ball_scale_impl)
 
 
 def _static_int(n, name, what):

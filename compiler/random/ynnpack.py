@@ -52,9 +52,9 @@ Other CPUs run other kernels (AVX-512 with 512-bit tiles, ARM NEON/SVE: other la
 other dot kernels), so these functions reproduce JAX only where `reproduces_host()`; elsewhere
 they are the closest kiln knows, within a few ulp.
 
-The choice is made from static shapes, per call: under kiln.vmap it is the choice for one
-example, where JAX's is for the whole batch, so a batch that crosses a threshold that one
-example does not differs there (by an ulp or so).
+The choice is made from static shapes. XLA makes it for the whole batch under vmap, so the
+code that decides is a `by_whole_shape` function: a custom_vmap function whose batching rule
+is the function itself on the batched operands.
 """
 from __future__ import annotations
 
@@ -81,6 +81,25 @@ def offloads_elementwise(shape) -> bool:
     """Whether an elementwise operation next to an offloaded reduce joins YNNPACK's fusion:
     when its result (or an operand) has at least `MIN_ELEMENTS` elements."""
     return math.prod(shape) >= MIN_ELEMENTS
+
+
+def by_whole_shape(fn, shared=()):
+    """fn as a custom_vmap function whose batching rule calls it again on the batched operands
+    (batch axis first; unbatched ones broadcast, except positions in `shared`, which must stay
+    unbatched): for code that decides by its operands' whole shape, as XLA does by the batch's.
+    fn must work on operands with extra leading axes, example by example."""
+    from kiln.custom_batching import custom_vmap
+    fn = custom_vmap(fn)
+
+    @fn.def_vmap
+    def rule(axis_size, in_batched, *args):
+        if any(in_batched[i] for i in shared):
+            raise NotImplementedError(f"kiln.random: vmap over a parameter of {fn.__name__} that must be "
+                                      "the same for every example")
+        args = [a if b or i in shared else jnp.broadcast_to(a, (axis_size,) + aval_of(a).shape)
+                for i, (a, b) in enumerate(zip(args, in_batched))]
+        return fn(*args), True
+    return fn
 
 
 # ---------------------------------------------------------------------------- the host
