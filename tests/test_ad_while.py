@@ -258,6 +258,16 @@ def test_second_order(x):
     np.testing.assert_allclose(kiln.hessian(grow_kiln)(x), expected, rtol=1e-10)
 
 
+def test_second_order_float32():
+    """Reverse over reverse with x64 off: the loop's int32 counter carries no tangent (it was
+    given one, and the reverse walk's carries mixed int32 and float32)."""
+    kiln.config.update("jax_enable_x64", False)
+    jax.config.update("jax_enable_x64", False)
+    x = np.float32(1.5)
+    expected = jax.grad(jax.grad(grow_jax))(x, grow_trips(1.5))
+    np.testing.assert_allclose(kiln.grad(kiln.grad(grow_kiln))(x), expected, rtol=1e-5)
+
+
 # ---------------------------------------------------------------------------- memory is bounded
 
 def _eqns(program):

@@ -85,9 +85,12 @@ def carry_flags(body: Program, extra_flags, initial, x_flags=()):
     from kiln.passes.jvp import jvp_program
     flags = list(initial)
     n_out = len(body.outputs)
+    n_extras = len(extra_flags)
+    # integers carry no tangent, whatever the body does with them
+    inexact = [np.issubdtype(v.aval.dtype, np.inexact) for v in body.inputs[n_extras:n_extras + len(flags)]]
     while True:
         jp = jvp_program(body, list(extra_flags) + flags + list(x_flags))
-        gets = [not is_zero_output(jp, n_out + i) for i in range(len(flags))]
+        gets = [f and not is_zero_output(jp, n_out + i) for i, f in enumerate(inexact)]
         new = [a or b for a, b in zip(flags, gets)]
         if new == flags:
             return flags
