@@ -118,6 +118,8 @@ probe("select_n", lambda L: lambda x, y: L.lax.select_n(x > y, x, y * 2), N(4), 
 probe("select_n", lambda L: lambda x, y: L.lax.select_n(np.array([2, 0, 1, 2], np.int32), x, y, x * y), N(4), N(4),
       name="select_n-integer-which")
 probe("clamp", lambda L: L.lax.clamp, N(5, lo=-0.6, hi=-0.2), N(5), N(5, lo=0.2, hi=0.6))
+probe("fma", lambda L: lambda a, b, c: a * b + c, N(5), N(5), N(5),
+      kiln_build=lambda L: lambda a, b, c: bind(registry["fma"], a, b, c))
 # Complex values inside real functions (tests/test_ad_complex.py checks complex arguments).
 probe(("complex", "real", "imag"), lambda L: lambda x, y: L.lax.real(L.lax.complex(x, y) * (1.5 - 2j)) + L.lax.imag(
     L.lax.complex(x * y, y) * L.lax.complex(y, x)), N(4), N(4))

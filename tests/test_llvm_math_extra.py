@@ -17,7 +17,7 @@ import kiln
 import kiln.lax as lax
 import kiln.numpy as knp
 from kiln.backends.llvm import plan
-from kiln.primitives import registry
+from kiln.primitives import bind, registry
 
 from compare_helpers import ulps
 
@@ -212,6 +212,25 @@ def test_qr_under_vmap_and_with_nan():
     x = RNG.standard_normal((4, 6, 3)).astype(np.float32)
     x[1, 2, 1] = np.nan
     assert_close(*both(kiln.vmap(lambda a: lax.linalg.qr(a, full_matrices=False)), x))
+
+
+# ---------------------------------------------------------------------------- fma
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fma_rounds_once(request, dtype):
+    """kiln's fma primitive (llvm.fma) against the exact NumPy emulations, where a * b and c
+    cancel (so a multiply and an add rounded apart differ almost everywhere)."""
+    if dtype == "float64":
+        request.getfixturevalue("x64")
+    from kiln.lax import xla_math, xla_math64
+    rng = np.random.default_rng(3)
+    a, b, c = (rng.standard_normal(10000).astype(dtype) for _ in range(3))
+    c = (c * np.asarray(1e-6, dtype) - a * b).astype(dtype)
+    want = xla_math.fma32(a, b, c) if dtype == "float32" else xla_math64.fma64(a, b, c)
+    fma = lambda a, b, c: bind(registry["fma"], a, b, c)
+    np.testing.assert_array_equal(kiln.jit(fma)(a, b, c), want)
+    np.testing.assert_array_equal(fma(a, b, c), want)
+    assert np.mean((a * b + c).astype(dtype) != want) > 0.9
 
 
 # ---------------------------------------------------------------------------- coverage

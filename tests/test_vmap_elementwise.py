@@ -96,6 +96,18 @@ def test_clamp(specs):
     check("clamp", lambda lo, x, hi: bind(registry["clamp"], lo - 2.0, x, hi + 2.0), specs)
 
 
+# fma(a, b, c): operands of one shape or rank 0, batched or not.
+FMA = [
+    (Arg(SHAPE, 0), Arg(SHAPE, None), Arg((), None)),
+    (Arg((), 0), Arg(SHAPE, 1), Arg(SHAPE, 0)),
+]
+
+
+@pytest.mark.parametrize("specs", FMA)
+def test_fma(specs):
+    check("fma", lambda a, b, c: bind(registry["fma"], a, b, c), specs)
+
+
 SELECT = [
     (Arg(SHAPE, 0, "b"), Arg(SHAPE, None), Arg(SHAPE, None)),
     (Arg(SHAPE, None, "b"), Arg(SHAPE, 1), Arg(SHAPE, None)),
@@ -135,4 +147,5 @@ def test_threefry2x32(key_shape, key_axis, x_shape, x_axis):
 
 
 # Which primitives these tables exercise, for tests/test_vmap_coverage.py.
-COVERED = set(UNARY) | set(BINARY) | {"integer_pow", "convert_element_type", "clamp", "select_n", "threefry2x32"}
+COVERED = set(UNARY) | set(BINARY) | {"integer_pow", "convert_element_type", "clamp", "fma", "select_n",
+                                      "threefry2x32"}

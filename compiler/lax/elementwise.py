@@ -785,6 +785,55 @@ def _clamp_jvp(primals, tangents):
 jvp_rules[clamp_p] = _clamp_jvp
 
 
+# ---------------------------------------------------------------------------- fma
+# a * b + c with one rounding: XLA:CPU fuses a multiply into an add this way, and kiln's
+# samplers reproduce it (not public in JAX either). LLVM lowers it to llvm.fma.
+fma_p = primitive("fma")
+
+
+def _fma_shape(a, b, c):
+    dtype = _same_dtype("fma", (a, b, c))
+    _check_dtype("fma", a, _REAL_FLOAT)
+    return [ShapedArray(broadcast_shapes_of("fma", (a, b, c)), np.dtype(dtype),
+                        a.weak_type and b.weak_type and c.weak_type)]
+
+
+def _fma_impl(a, b, c):
+    from kiln.lax import xla_math, xla_math64
+    dtype = np.result_type(a, b, c)
+    if dtype == np.float64:
+        return [xla_math64.fma64(a, b, c)]
+    # float32 (float16 through it: its product is exact in float32)
+    return [np.asarray(xla_math.fma32(a, b, c)).astype(dtype)]
+
+
+def _fma_jvp(primals, tangents):
+    a, b, c = primals
+    ta, tb, tc = tangents
+    out = bind(fma_p, a, b, c)
+    shape = aval_of(out).shape
+    terms = [_bcast(t, shape) for t in (None if ta is None else _mul(ta, b), None if tb is None else _mul(a, tb), tc)
+             if t is not None]
+    if not terms:
+        return [out], [None]
+    tangent = terms[0]
+    for term in terms[1:]:
+        tangent = bind(add_p, tangent, term)
+    return [out], [tangent]
+
+
+shape_rules[fma_p] = _fma_shape
+impl_rules[fma_p] = _fma_impl
+jvp_rules[fma_p] = _fma_jvp
+
+
+def fma(a, b, c, dtype):
+    """a * b + c rounded once, the operands made `dtype` and broadcast together (NumPy's rules)."""
+    import kiln.numpy as jnp
+    shape = np.broadcast_shapes(*(aval_of(v).shape for v in (a, b, c)))
+    return bind(fma_p, *(jnp.broadcast_to(jnp.asarray(v, dtype), shape) for v in (a, b, c)))
+
+
 # ---------------------------------------------------------------------------- casts
 
 convert_element_type_p = primitive("convert_element_type")

@@ -9,7 +9,7 @@ import numpy as np
 
 import kiln.lax as lax
 import kiln.numpy as jnp
-from kiln.lax.elementwise import add_p, convert_element_type_p, mul_p
+from kiln.lax.elementwise import fma
 from kiln.lax import xla_math
 from kiln.lax.prng import random_erf_inv_p, threefry2x32
 from kiln.primitives import aval_of, bind
@@ -251,25 +251,10 @@ def _exact_scale(minval, maxval, dtype) -> bool:
 
 
 def _fma(a, b, c, dtype):
-    """a * b + c with one rounding, as XLA's CPU compiler fuses it (float32: exact in float64)."""
-    if dtype == np.float32:
-        f64 = np.dtype(np.float64)
-        up = lambda v: bind(convert_element_type_p, v, new_dtype=f64, weak_type=False)
-        shape = np.broadcast_shapes(*(aval_of(v).shape for v in (a, b, c)))
-        a, b, c = (up(jnp.broadcast_to(jnp.asarray(v, dtype), shape)) for v in (a, b, c))
-        # bind, not operators: float64 must not be canonicalised away when x64 is off.
-        total = bind(add_p, bind(mul_p, a, b), c)
-        return bind(convert_element_type_p, total, new_dtype=np.dtype(dtype), weak_type=False)
-    if dtype == np.float64:
-        return _fma64(a, b, c)
+    """a * b + c with one rounding, as XLA's CPU compiler fuses a multiply into an add."""
+    if dtype in (np.float32, np.float64):
+        return fma(a, b, c, dtype)
     return a * b + c
-
-
-def _fma64(a, b, c):
-    """a * b + c in float64 with one rounding (`xla_f64.fma`)."""
-    shape = np.broadcast_shapes(*(aval_of(v).shape for v in (a, b, c)))
-    a, b, c = (jnp.broadcast_to(jnp.asarray(v, np.float64), shape) for v in (a, b, c))
-    return xla_f64.fma(a, b, c)
 
 
 def _uniform(data, shape, dtype, minval, maxval):

@@ -14,20 +14,13 @@ LLVM fuses each multiply whose only use is an add into one fused multiply-add:
 - erf_inv: Giles' polynomials ("Approximating the erfinv function", 2010) in
   w = -log1p(-x^2), on w < 6.25, w < 16 and above (XLA's ErfInv64).
 
-The fused multiply-adds are emulated exactly (`fma`): the product is split into two doubles
-(Dekker's TwoProduct), the addend added error-free (Knuth's TwoSum), and the two low parts
-summed with rounding to odd before the final rounding to nearest, which makes the result the
-correctly rounded a * b + c (Boldo and Melquiond, "Emulation of FMA and correctly rounded sums:
-proved algorithms using rounding to odd", IEEE TC 2008). Operands must be finite and their
-product well inside the normal range, as everywhere these functions use it.
-
-An emulated fma is some 30 operations, so the polynomials are evaluated by scans over their
-coefficients (one step's code, compiled once): unrolled, the normal sampler's ~40 steps took
-the LLVM backend 15 s to compile, its compile time growing faster than the kernel count.
+The fused multiply-adds are kiln's fma primitive (one rounding). The polynomials are
+evaluated by scans over their coefficients (one step's code, compiled once); they were needed
+when the fma was emulated in some 30 operations, and still keep the programs small.
 
 Derivatives are those of the approximations (within a few ulp of JAX's, which differentiates
-the exact functions): the correction that makes an fma exact carries no tangent. No
-custom_jvp, so that the functions can run inside loops on every backend.
+the exact functions). No custom_jvp, so that the functions can run inside loops on every
+backend.
 """
 from __future__ import annotations
 
@@ -38,6 +31,7 @@ import kiln.numpy as jnp
 from kiln.lax.xla_math import ERF_INV64_6_25 as ERF_INV_6_25
 from kiln.lax.xla_math import ERF_INV64_16 as ERF_INV_16
 from kiln.lax.xla_math import ERF_INV64_LARGE as ERF_INV_LARGE
+from kiln.lax import elementwise
 from kiln.primitives import aval_of
 
 F64 = np.float64
@@ -52,44 +46,12 @@ def _bits(h: int):
     return np.array([h], np.uint64).view(F64)[0]
 
 
-# ---------------------------------------------------------------------------- exact fma
+# ---------------------------------------------------------------------------- fma
 
-def _two_sum(a, b):
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _split(a):
-    """Veltkamp's split: hi + lo == a, each with at most 26 significant bits."""
-    t = _c(134217729.0) * a  # 2**27 + 1
-    hi = t - (t - a)
-    return hi, a - hi
-
-
-def _round_to_odd_sum(a, b):
-    """a + b rounded to odd: exact sums as they are, others to whichever neighbour has an odd
-    last bit. Of two adjacent floats s and t, the even one is (s + t) / 2 rounded to nearest
-    (a tie, which rounds to even): no bitcasts needed, which kiln.lax does not have."""
-    s, err = _two_sum(a, b)
-    t = lax.nextafter(s, lax.select(err > _c(0), jnp.full_like(s, np.inf), jnp.full_like(s, -np.inf)))
-    even = (s + t) * _c(0.5)
-    return lax.select((err != _c(0)) & (even == s), t, s)
-
-
-def fma(a, b, c, b_split=None):
-    """a * b + c with one rounding (float64). `b_split`: `_split(b)`, when b is reused.
-
-    Differentiated as c + a * b: the correction added to it carries no tangent."""
-    high = c + a * b
-    a, b, c, s = (lax.stop_gradient(v) for v in (a, b, c, high))
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b) if b_split is None else b_split
-    p_err = (((ah * bh - p) + ah * bl) + al * bh) + al * bl  # a * b - p, exactly
-    from_c = s - p
-    low = (c - from_c) + (p - (s - from_c))  # c + p - s, exactly
-    return high + _round_to_odd_sum(low, p_err)
+def fma(a, b, c):
+    """a * b + c with one rounding: kiln's fma primitive (llvm.fma; on the reference backend
+    NumPy's exact emulation, `kiln.lax.xla_math64.fma64`)."""
+    return elementwise.fma(a, b, c, F64)
 
 
 def _horner(x, *polynomials):
@@ -99,8 +61,7 @@ def _horner(x, *polynomials):
     n = len(polynomials)
     xs = jnp.broadcast_to(x, (n,) + aval_of(x).shape)
     table = np.asarray(polynomials, F64).T.reshape((-1, n) + (1,) * len(aval_of(x).shape))
-    x_split = _split(lax.stop_gradient(xs))
-    acc, _ = lax.scan(lambda acc, c: (fma(acc, xs, c, x_split), None),
+    acc, _ = lax.scan(lambda acc, c: (fma(acc, xs, c), None),
                       jnp.broadcast_to(table[0], aval_of(xs).shape), table[1:])
     return tuple(acc[i] for i in range(n))
 
@@ -166,14 +127,13 @@ def erf_inv(x):
                           lax.select(lt_16, jnp.full_like(x, c_16), jnp.full_like(x, c_large)))
 
     w = lax.select(lt_6_25, w - _c(3.125), lax.sqrt(w) - branch(0.0, 3.25, 5.0))
-    ws = _split(lax.stop_gradient(w))
 
     def step(p, row_and_index):
         # one Horner chain for the three polynomials; the shorter ones (w >= 6.25, w >= 16)
         # stop early, as in XLA's loop
         row, i = row_and_index
         active = lt_6_25 | (lt_16 & (i < 19)) | (i < 17)
-        return lax.select(active, fma(p, w, branch(row[0], row[1], row[2]), ws), p), None
+        return lax.select(active, fma(p, w, branch(row[0], row[1], row[2])), p), None
 
     p, _ = lax.scan(step, branch(*_ERF_INV_TABLE[0]), (_ERF_INV_TABLE[1:], np.arange(1, 23, dtype=np.int32)))
     infinity = lax.select(x > _c(0), jnp.full_like(x, np.inf), jnp.full_like(x, -np.inf))

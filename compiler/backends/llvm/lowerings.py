@@ -123,6 +123,11 @@ def _clamp(cg, eqn, lo, x, hi):
     return _max_min(cg, dtype, _max_min(cg, dtype, x, lo, True), hi, False)
 
 
+@rule("fma")
+def _fma(cg, eqn, a, b, c):
+    return cg.intrinsic("llvm.fma", [a, b, c])
+
+
 @rule("abs")
 def _abs(cg, eqn, x):
     dtype = _in(eqn)

@@ -24,7 +24,7 @@ from kiln.ir import Literal, Program, Var
 ELEMENTWISE = frozenset({
     "abs", "acos", "acosh", "add", "and", "asin", "asinh", "atan", "atan2", "atanh", "cbrt",
     "ceil", "clamp", "convert_element_type", "cos", "cosh", "div", "eq", "erf", "erf_inv",
-    "erfc", "exp", "exp2", "expm1", "floor", "ge", "gt", "integer_pow", "is_finite", "le",
+    "erfc", "exp", "exp2", "expm1", "floor", "fma", "ge", "gt", "integer_pow", "is_finite", "le",
     "lgamma", "digamma",
     "complex", "conj", "imag", "real",
     "log", "log1p", "logistic", "lt", "max", "min", "mul", "ne", "neg", "nextafter", "not",
