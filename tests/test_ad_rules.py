@@ -120,6 +120,10 @@ probe("select_n", lambda L: lambda x, y: L.lax.select_n(np.array([2, 0, 1, 2], n
 probe("clamp", lambda L: L.lax.clamp, N(5, lo=-0.6, hi=-0.2), N(5), N(5, lo=0.2, hi=0.6))
 probe("fma", lambda L: lambda a, b, c: a * b + c, N(5), N(5), N(5),
       kiln_build=lambda L: lambda a, b, c: bind(registry["fma"], a, b, c))
+probe("libm", lambda L: L.lax.exp, N(4), kiln_build=lambda L: lambda x: bind(registry["libm"], x, fn="exp"),
+      name="libm-exp")
+probe("libm", lambda L: L.lax.log, N(4, **POS), kiln_build=lambda L: lambda x: bind(registry["libm"], x, fn="log"),
+      name="libm-log")
 # Complex values inside real functions (tests/test_ad_complex.py checks complex arguments).
 probe(("complex", "real", "imag"), lambda L: lambda x, y: L.lax.real(L.lax.complex(x, y) * (1.5 - 2j)) + L.lax.imag(
     L.lax.complex(x * y, y) * L.lax.complex(y, x)), N(4), N(4))

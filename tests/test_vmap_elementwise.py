@@ -108,6 +108,12 @@ def test_fma(specs):
     check("fma", lambda a, b, c: bind(registry["fma"], a, b, c), specs)
 
 
+# libm(x, fn): the C library's exp or log.
+@pytest.mark.parametrize("fn", ["exp", "log"])
+def test_libm(fn):
+    check("libm", bound("libm", fn=fn), [arg("pos", 1)])
+
+
 SELECT = [
     (Arg(SHAPE, 0, "b"), Arg(SHAPE, None), Arg(SHAPE, None)),
     (Arg(SHAPE, None, "b"), Arg(SHAPE, 1), Arg(SHAPE, None)),
@@ -147,5 +153,5 @@ def test_threefry2x32(key_shape, key_axis, x_shape, x_axis):
 
 
 # Which primitives these tables exercise, for tests/test_vmap_coverage.py.
-COVERED = set(UNARY) | set(BINARY) | {"integer_pow", "convert_element_type", "clamp", "fma", "select_n",
+COVERED = set(UNARY) | set(BINARY) | {"integer_pow", "convert_element_type", "clamp", "fma", "libm", "select_n",
                                       "threefry2x32"}

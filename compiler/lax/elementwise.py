@@ -785,6 +785,23 @@ def _clamp_jvp(primals, tangents):
 jvp_rules[clamp_p] = _clamp_jvp
 
 
+# ---------------------------------------------------------------------------- libm
+# The C library's exp or log (float32: expf, logf), `fn` naming which: where XLA:CPU leaves
+# LLVM's own intrinsic, on a remainder vector of 3, 5, 6 or 7 lanes, and LLVM turns it into
+# calls of the C library (`kiln.random.core._xla_root`). Internal, as in JAX.
+libm_p = _unary("libm", None, _REAL_FLOAT)
+impl_rules[libm_p] = lambda x, *, fn: [_libm(fn, None)(x)]
+
+
+def _libm_jvp(primals, tangents, *, fn):
+    (x,), (t,) = primals, tangents
+    y = bind(libm_p, x, fn=fn)
+    return [y], [_mul(t, y) if fn == "exp" else bind(div_p, t, x)]
+
+
+jvp_rules[libm_p] = _libm_jvp
+
+
 # ---------------------------------------------------------------------------- fma
 # a * b + c with one rounding: XLA:CPU fuses a multiply into an add this way, and kiln's
 # samplers reproduce it (not public in JAX either). LLVM lowers it to llvm.fma.

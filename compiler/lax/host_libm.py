@@ -24,7 +24,7 @@ def _scipy_erf(x):
 # The C library's functions that XLA:CPU calls (each for float32, `namef`, and float64), with
 # the NumPy or SciPy function that stands in for them off x86-64 (NumPy's own SIMD loops can
 # differ from the C library in the last bit).
-LIBM = {"sin": np.sin, "cos": np.cos, "tan": np.tan, "atan": np.arctan, "cbrt": np.cbrt,
+LIBM = {"exp": np.exp, "sin": np.sin, "cos": np.cos, "tan": np.tan, "atan": np.arctan, "cbrt": np.cbrt,
         "log": np.log, "erf": _scipy_erf, "pow": np.power, "atan2": np.arctan2}
 _BINARY = ("pow", "atan2")
 

@@ -26,7 +26,7 @@ from kiln.custom_derivatives import custom_jvp
 from kiln.primitives import aval_of
 from kiln.random import ynnpack
 from kiln.random.core import (_canonical_shape, _exp, _exponential, _float_dtype, _fma, _log1p, _normal_real,
-                              _sample_shape, _single, _split_data, _uniform)
+                              _sample_shape, _single, _split_data, _uniform, _xla_root)
 from kiln.random.derived import _rademacher, _shape_from
 from kiln.runtime import dtypes
 
@@ -40,9 +40,10 @@ def _const(x, value):
 
 # ---------------------------------------------------------------------------- one gamma variate
 
-def _gamma_one(data, alpha, log_space, ynn=False):
-    """One Gamma(alpha) variate (or its log) from one key: Marsaglia-Tsang, as JAX's _gamma_one.
-    `ynn`: the final logs are YNNPACK's (XLA hands them to YNNPACK with a reduce after them)."""
+def _gamma_one(data, alpha, log_space):
+    """One Gamma(alpha) variate from one key by Marsaglia-Tsang, as JAX's _gamma_one, in three
+    factors (d, V, boost), or (d, V, log(boost)) in log space: the variate is d * V * boost
+    (`_gamma_samples` forms it, or its log, over the whole batch)."""
     dtype = np.dtype(aval_of(alpha).dtype)
     one = _const(alpha, 1)
     boost_mask = alpha >= one
@@ -77,13 +78,10 @@ def _gamma_one(data, alpha, log_space, ynn=False):
     _, _, V, _ = lax.while_loop(accept_not_yet, propose, init)
     if log_space:
         log_u = -_exponential(keys[1], (), dtype)
-        log_boost = lax.select(boost_mask | (log_u == _const(alpha, 0)), jnp.zeros((), dtype),
-                               log_u * (one / alpha_orig))
-        log = ynnpack.log if ynn else lax.log
-        return log(d) + log(V) + log_boost
+        return d, V, lax.select(boost_mask | (log_u == _const(alpha, 0)), jnp.zeros((), dtype),
+                                log_u * (one / alpha_orig))
     u = one - _uniform(keys[1], (), dtype, 0.0, 1.0)
-    boost = lax.select(boost_mask, jnp.ones((), dtype), _flush_subnormal(lax.pow(u, one / alpha_orig)))
-    return _flush_subnormal(d * V * boost)
+    return d, V, lax.select(boost_mask, jnp.ones((), dtype), _flush_subnormal(lax.pow(u, one / alpha_orig)))
 
 
 def _flush_subnormal(x):
@@ -95,13 +93,22 @@ def _flush_subnormal(x):
 @functools.lru_cache(maxsize=None)
 def _gamma_samples(log_space, before_reduce):
     """One variate per key (keys of shape (size, 2), a of any shape with size elements).
-    `before_reduce`: a reduce follows (dirichlet's softmax), so XLA hands the final logs to
-    YNNPACK from 4096 elements on: of the whole batch under vmap (`ynnpack.by_whole_shape`)."""
+    `before_reduce`: a reduce follows (dirichlet's softmax). Where there is more than one row,
+    XLA then stores log(V) on its own (`_xla_root`); from 4096 elements on it hands the final
+    logs to YNNPACK: of the whole batch under vmap (`ynnpack.by_whole_shape`)."""
     def samples(keys, a):
         shape = aval_of(a).shape
-        ynn = before_reduce and ynnpack.offloads_reduce(shape)
-        one = functools.partial(_gamma_one, log_space=log_space, ynn=ynn)
-        return vmap(one)(keys.reshape((-1, 2)), a.reshape((math.prod(shape),))).reshape(shape)
+        one = functools.partial(_gamma_one, log_space=log_space)
+        d, V, boost = vmap(one)(keys.reshape((-1, 2)), a.reshape((math.prod(shape),)))
+        if not log_space:
+            out = _flush_subnormal(d * V * boost)
+        elif before_reduce and ynnpack.offloads_reduce(shape):
+            out = ynnpack.log(d) + ynnpack.log(V) + boost
+        elif before_reduce and len(shape) > 1:
+            out = lax.log(d) + _xla_root("log", V) + boost
+        else:
+            out = lax.log(d) + lax.log(V) + boost
+        return out.reshape(shape)
     return ynnpack.by_whole_shape(samples)
 
 

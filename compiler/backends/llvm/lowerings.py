@@ -313,6 +313,7 @@ rule("sinh")(lambda cg, eqn, x: mathlib_composite.sinh(cg, x))
 rule("cosh")(lambda cg, eqn, x: mathlib_composite.cosh(cg, x))
 # the C library's, as XLA:CPU calls them
 rule("tan")(lambda cg, eqn, x: mathlib.libm(cg, "tan", x))
+rule("libm")(lambda cg, eqn, x: mathlib.libm(cg, eqn.params["fn"], x))
 rule("atan")(lambda cg, eqn, x: mathlib.libm(cg, "atan", x))
 rule("atan2")(lambda cg, eqn, y, x: mathlib.libm(cg, "atan2", y, x))
 rule("cbrt")(lambda cg, eqn, x: mathlib.libm(cg, "cbrt", x))

@@ -25,7 +25,7 @@ ELEMENTWISE = frozenset({
     "abs", "acos", "acosh", "add", "and", "asin", "asinh", "atan", "atan2", "atanh", "cbrt",
     "ceil", "clamp", "convert_element_type", "cos", "cosh", "div", "eq", "erf", "erf_inv",
     "erfc", "exp", "exp2", "expm1", "floor", "fma", "ge", "gt", "integer_pow", "is_finite", "le",
-    "lgamma", "digamma",
+    "lgamma", "digamma", "libm",
     "complex", "conj", "imag", "real",
     "log", "log1p", "logistic", "lt", "max", "min", "mul", "ne", "neg", "nextafter", "not",
     "or", "pow", "random_erf_inv", "rem", "round", "round_away_from_zero", "rsqrt",
