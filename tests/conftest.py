@@ -5,6 +5,20 @@ import pytest
 import kiln
 
 
+def pytest_configure(config):
+    """JAX, the reference the tests compare with, keeps the programs it compiles in pytest's
+    cache directory: the other worker and the suite's second run (KILN_BACKEND=reference)
+    load them instead of compiling them again."""
+    try:
+        import jax
+    except ImportError:
+        return
+    if getattr(config, "cache", None) is None:  # -p no:cacheprovider
+        return
+    jax.config.update("jax_compilation_cache_dir", str(config.cache.mkdir("jax-compilation-cache")))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
 @pytest.fixture
 def x64():
     """jax_enable_x64 on, in kiln and (when it is installed) in JAX, for one test."""
