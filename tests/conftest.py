@@ -6,9 +6,10 @@ import kiln
 
 
 def pytest_configure(config):
-    """JAX, the reference the tests compare with, keeps the programs it compiles in pytest's
-    cache directory: the other worker and the suite's second run (KILN_BACKEND=reference)
-    load them instead of compiling them again."""
+    """JAX, the reference the tests compare with, keeps the programs it compiles in its
+    persistent cache (keyed by the program, the compile options and JAX's version, so never
+    stale) in pytest's cache directory: the other worker, the suite's second run
+    (KILN_BACKEND=reference) and later runs load them instead of compiling them again."""
     try:
         import jax
     except ImportError:

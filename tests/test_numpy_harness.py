@@ -26,7 +26,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import dataclasses
-import pathlib
 import warnings
 from typing import Any, Callable
 
@@ -42,13 +41,6 @@ import kiln.numpy as knp
 RTOL = {np.dtype(np.float16): 1e-3, np.dtype(np.float32): 2e-6, np.dtype(np.float64): 1e-12,
         np.dtype(np.complex64): 2e-6, np.dtype(np.complex128): 1e-12}
 
-
-# Compiled reference batches are kept in JAX's persistent cache (keyed by the program, the
-# compile options and JAX's version, so never stale) under pytest's ignored cache folder:
-# a second run skips most of XLA's work.
-jax.config.update("jax_compilation_cache_dir",
-                  str(pathlib.Path(__file__).resolve().parent.parent / ".pytest_cache" / "jax-references"))
-jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 CHUNK = 256  # cases per jax.jit when computing references
 # XLA compiles the reference batches about five times faster without its fusion emitters and
