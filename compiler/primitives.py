@@ -78,6 +78,14 @@ def primitive(name: str, multiple_results: bool = False) -> Primitive:
 
 # ---------------------------------------------------------------------------- values
 
+def public_names(namespace: dict) -> list:
+    """A module's `__all__`: the primitives and the public functions and classes it defines,
+    not the modules and names it imports (so `from module import *` exports its API only)."""
+    module = namespace["__name__"]
+    return [name for name, value in namespace.items() if not name.startswith("_") and (
+        isinstance(value, Primitive) or getattr(value, "__module__", None) == module)]
+
+
 def aval_of(x) -> ShapedArray:
     """The abstract value of anything an operation accepts: arrays, staged values, scalars."""
     aval = getattr(x, "aval", None)

@@ -6,9 +6,9 @@ the array's dtype, as weakly typed values do in JAX); otherwise operands must ag
 """
 from __future__ import annotations
 
-import builtins  # `max`, `min`, `abs` and `round` below are kiln.lax's
+import builtins as _builtins  # `max`, `min`, `abs` and `round` below are kiln.lax's
 
-import numpy as np
+import numpy as _np
 
 from kiln.lax.elementwise import *  # noqa: F401,F403  (the *_p primitives)
 from kiln.lax.elementwise import convert_element_type
@@ -25,29 +25,29 @@ from kiln.lax.special import *  # noqa: F401,F403  (igamma, betainc, zeta, besse
 from kiln.lax.convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated,  # noqa: F401
                                   conv_transpose, conv_with_general_padding, padtype_to_pads, reduce_window)
 from kiln.lax import structural as _st
-from kiln.primitives import aval_of, bind
-from kiln.runtime import dtypes
-from kiln.runtime.array import Array
+from kiln.primitives import aval_of as _aval_of, bind as _bind
+from kiln.runtime import dtypes as _dtypes
+from kiln.runtime.array import Array as _Array
 
 
 def _unary_fn(p):
     def fn(x):
-        return bind(p, x)
+        return _bind(p, x)
     fn.__name__ = p.name
     return fn
 
 
 def _scalar_like(x, other):
     """A Python scalar next to an array takes the array's dtype, weakly typed (as in JAX)."""
-    scalars = (bool, int, float, builtins.complex)  # `complex` is kiln.lax.complex below
+    scalars = (bool, int, float, _builtins.complex)  # `complex` is kiln.lax.complex below
     if isinstance(x, scalars) and not isinstance(other, scalars):
-        return Array(np.asarray(x, dtype=aval_of(other).dtype), weak_type=True)
+        return _Array(_np.asarray(x, dtype=_aval_of(other).dtype), weak_type=True)
     return x
 
 
 def _binary_fn(p):
     def fn(x, y):
-        return bind(p, _scalar_like(x, y), _scalar_like(y, x))
+        return _bind(p, _scalar_like(x, y), _scalar_like(y, x))
     fn.__name__ = p.name
     return fn
 
@@ -68,11 +68,11 @@ shift_right_arithmetic = _binary_fn(_ew.shift_right_p)
 
 def round(x, rounding_method=0):
     """rounding_method 0 rounds half away from zero, 1 rounds half to even (as JAX)."""
-    return bind(_ew.round_away_p if rounding_method == 0 else _ew.round_even_p, x)
+    return _bind(_ew.round_away_p if rounding_method == 0 else _ew.round_even_p, x)
 
 
 def integer_pow(x, y: int):
-    return bind(_ew.integer_pow_p, x, y=int(y))
+    return _bind(_ew.integer_pow_p, x, y=int(y))
 
 
 def square(x):
@@ -80,74 +80,74 @@ def square(x):
 
 
 def select_n(which, *cases):
-    return bind(_ew.select_n_p, which, *cases)
+    return _bind(_ew.select_n_p, which, *cases)
 
 
 def select(pred, on_true, on_false):
-    return bind(_ew.select_n_p, pred, on_false, on_true)
+    return _bind(_ew.select_n_p, pred, on_false, on_true)
 
 
 def clamp(min, x, max):
-    return bind(_ew.clamp_p, _scalar_like(min, x), x, _scalar_like(max, x))
+    return _bind(_ew.clamp_p, _scalar_like(min, x), x, _scalar_like(max, x))
 
 
 def broadcast_in_dim(operand, shape, broadcast_dimensions):
-    return bind(_st.broadcast_in_dim_p, operand, shape=tuple(int(d) for d in shape),
+    return _bind(_st.broadcast_in_dim_p, operand, shape=tuple(int(d) for d in shape),
                 broadcast_dimensions=tuple(int(d) for d in broadcast_dimensions))
 
 
 def broadcast(operand, sizes):
-    ndim = len(aval_of(operand).shape)
-    return broadcast_in_dim(operand, tuple(sizes) + aval_of(operand).shape,
+    ndim = len(_aval_of(operand).shape)
+    return broadcast_in_dim(operand, tuple(sizes) + _aval_of(operand).shape,
                             tuple(range(len(sizes), len(sizes) + ndim)))
 
 
 def reshape(operand, new_sizes, dimensions=None):
     if dimensions is not None:
         operand = transpose(operand, dimensions)
-    return bind(_st.reshape_p, operand, new_sizes=tuple(int(d) for d in new_sizes))
+    return _bind(_st.reshape_p, operand, new_sizes=tuple(int(d) for d in new_sizes))
 
 
 def transpose(operand, permutation):
-    return bind(_st.transpose_p, operand, permutation=tuple(int(p) for p in permutation))
+    return _bind(_st.transpose_p, operand, permutation=tuple(int(p) for p in permutation))
 
 
 def rev(operand, dimensions):
-    return bind(_st.rev_p, operand, dimensions=tuple(int(d) for d in dimensions))
+    return _bind(_st.rev_p, operand, dimensions=tuple(int(d) for d in dimensions))
 
 
 def slice(operand, start_indices, limit_indices, strides=None):
     strides = tuple(strides) if strides is not None else (1,) * len(start_indices)
-    return bind(_st.slice_p, operand, start_indices=tuple(builtins.map(int, start_indices)),
-                limit_indices=tuple(builtins.map(int, limit_indices)), strides=tuple(builtins.map(int, strides)))
+    return _bind(_st.slice_p, operand, start_indices=tuple(_builtins.map(int, start_indices)),
+                limit_indices=tuple(_builtins.map(int, limit_indices)), strides=tuple(_builtins.map(int, strides)))
 
 
 def pad(operand, padding_value, padding_config):
-    return bind(_st.pad_p, operand, _scalar_like(padding_value, operand),
-                padding_config=tuple(tuple(builtins.map(int, c)) for c in padding_config))
+    return _bind(_st.pad_p, operand, _scalar_like(padding_value, operand),
+                padding_config=tuple(tuple(_builtins.map(int, c)) for c in padding_config))
 
 
 def concatenate(operands, dimension):
-    return bind(_st.concatenate_p, *operands, dimension=int(dimension))
+    return _bind(_st.concatenate_p, *operands, dimension=int(dimension))
 
 
 def iota(dtype, size):
-    return bind(_st.iota_p, dtype=dtypes.canonicalize_dtype(dtype), shape=(int(size),), dimension=0)
+    return _bind(_st.iota_p, dtype=_dtypes.canonicalize_dtype(dtype), shape=(int(size),), dimension=0)
 
 
 def broadcasted_iota(dtype, shape, dimension):
-    return bind(_st.iota_p, dtype=dtypes.canonicalize_dtype(dtype), shape=tuple(builtins.map(int, shape)),
+    return _bind(_st.iota_p, dtype=_dtypes.canonicalize_dtype(dtype), shape=tuple(_builtins.map(int, shape)),
                 dimension=int(dimension))
 
 
 def _index_scalar(i):
-    return np.asarray(i, dtype=dtypes.default_int_dtype()) if isinstance(i, (int, np.integer)) else i
+    return _np.asarray(i, dtype=_dtypes.default_int_dtype()) if isinstance(i, (int, _np.integer)) else i
 
 
 def _dynamic_slice_indices(operand, start_indices, allow_negative_indices):
     """JAX's normalisation: a negative start counts from the end (`i + dim`); the primitive then
     clamps the window into the array. Static starts are normalised here, array ones by a select."""
-    shape = aval_of(operand).shape
+    shape = _aval_of(operand).shape
     start_indices = list(start_indices)
     if len(start_indices) != len(shape):
         raise ValueError(f"Length of slice indices must match number of operand dimensions "
@@ -156,32 +156,32 @@ def _dynamic_slice_indices(operand, start_indices, allow_negative_indices):
         else list(allow_negative_indices)
     result = []
     for i, d, negative_ok in zip(start_indices, shape, allow):
-        if isinstance(i, (bool, int, np.integer)):
+        if isinstance(i, (bool, int, _np.integer)):
             if i < 0 and not negative_ok:
                 raise ValueError(f"Index {i} is out of bounds for dimension {d} if allow_negative_indices=False")
-            dtype = i.dtype if isinstance(i, np.integer) else dtypes.default_int_dtype()
-            result.append(np.asarray(i + d if i < 0 else i, dtype=dtype))
+            dtype = i.dtype if isinstance(i, _np.integer) else _dtypes.default_int_dtype()
+            result.append(_np.asarray(i + d if i < 0 else i, dtype=dtype))
             continue
-        dtype = aval_of(i).dtype
+        dtype = _aval_of(i).dtype
         if not negative_ok or dtype.kind == "u":
             result.append(i)
             continue
-        result.append(select(lt(i, 0), add(i, np.asarray(d, dtype)), i))
+        result.append(select(lt(i, 0), add(i, _np.asarray(d, dtype)), i))
     return result
 
 
 def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices=True):
     starts = _dynamic_slice_indices(operand, start_indices, allow_negative_indices)
-    return bind(_st.dynamic_slice_p, operand, *starts, slice_sizes=tuple(builtins.map(int, slice_sizes)))
+    return _bind(_st.dynamic_slice_p, operand, *starts, slice_sizes=tuple(_builtins.map(int, slice_sizes)))
 
 
 def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indices=True):
     starts = _dynamic_slice_indices(operand, start_indices, allow_negative_indices)
-    return bind(_st.dynamic_update_slice_p, operand, update, *starts)
+    return _bind(_st.dynamic_update_slice_p, operand, update, *starts)
 
 
 def _zero_like_index(i):
-    return np.zeros((), aval_of(i).dtype) if not isinstance(i, (bool, int)) else 0
+    return _np.zeros((), _aval_of(i).dtype) if not isinstance(i, (bool, int)) else 0
 
 
 def _only_axis(ndim, axis, value):
@@ -191,8 +191,8 @@ def _only_axis(ndim, axis, value):
 
 
 def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *, allow_negative_indices=True):
-    shape = aval_of(operand).shape
-    axis = int(axis) % builtins.max(len(shape), 1)
+    shape = _aval_of(operand).shape
+    axis = int(axis) % _builtins.max(len(shape), 1)
     starts = [_zero_like_index(start_index)] * len(shape)
     starts[axis] = start_index
     sizes = list(shape)
@@ -205,14 +205,14 @@ def dynamic_index_in_dim(operand, index, axis=0, keepdims=True, *, allow_negativ
     result = dynamic_slice_in_dim(operand, index, 1, axis, allow_negative_indices=allow_negative_indices)
     if keepdims:
         return result
-    shape = aval_of(result).shape
+    shape = _aval_of(result).shape
     axis = int(axis) % len(shape)
     return reshape(result, shape[:axis] + shape[axis + 1:])
 
 
 def dynamic_update_slice_in_dim(operand, update, start_index, axis, *, allow_negative_indices=True):
-    ndim = len(aval_of(operand).shape)
-    axis = int(axis) % builtins.max(ndim, 1)
+    ndim = len(_aval_of(operand).shape)
+    axis = int(axis) % _builtins.max(ndim, 1)
     starts = [_zero_like_index(start_index)] * ndim
     starts[axis] = start_index
     return dynamic_update_slice(operand, update, starts,
@@ -220,9 +220,9 @@ def dynamic_update_slice_in_dim(operand, update, start_index, axis, *, allow_neg
 
 
 def dynamic_update_index_in_dim(operand, update, index, axis, *, allow_negative_indices=True):
-    ndim = len(aval_of(operand).shape)
-    axis = int(axis) % builtins.max(ndim, 1)
-    u_shape = aval_of(update).shape
+    ndim = len(_aval_of(operand).shape)
+    axis = int(axis) % _builtins.max(ndim, 1)
+    u_shape = _aval_of(update).shape
     if len(u_shape) != ndim:
         if len(u_shape) + 1 != ndim:
             raise TypeError(f"dynamic_update_index_in_dim: update of rank {len(u_shape)} for an operand "
@@ -234,14 +234,14 @@ def dynamic_update_index_in_dim(operand, update, index, axis, *, allow_negative_
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
     (lc, rc), (lb, rb) = dimension_numbers
-    dn = ((tuple(builtins.map(int, lc)), tuple(builtins.map(int, rc))), (tuple(builtins.map(int, lb)), tuple(builtins.map(int, rb))))
-    pet = None if preferred_element_type is None else dtypes.canonicalize_dtype(preferred_element_type)
-    return bind(_red.dot_general_p, lhs, rhs, dimension_numbers=dn, preferred_element_type=pet)
+    dn = ((tuple(_builtins.map(int, lc)), tuple(_builtins.map(int, rc))), (tuple(_builtins.map(int, lb)), tuple(_builtins.map(int, rb))))
+    pet = None if preferred_element_type is None else _dtypes.canonicalize_dtype(preferred_element_type)
+    return _bind(_red.dot_general_p, lhs, rhs, dimension_numbers=dn, preferred_element_type=pet)
 
 
 def _reducer(p):
     def fn(operand, axes):
-        return bind(p, operand, axes=tuple(int(a) for a in axes))
+        return _bind(p, operand, axes=tuple(int(a) for a in axes))
     fn.__name__ = p.name
     return fn
 
@@ -255,33 +255,33 @@ reduce_or = _reducer(_red.reduce_or_p)
 
 
 def argmax(operand, axis, index_dtype):
-    return bind(_red.argmax_p, operand, axis=int(axis), index_dtype=dtypes.canonicalize_dtype(index_dtype))
+    return _bind(_red.argmax_p, operand, axis=int(axis), index_dtype=_dtypes.canonicalize_dtype(index_dtype))
 
 
 def argmin(operand, axis, index_dtype):
-    return bind(_red.argmin_p, operand, axis=int(axis), index_dtype=dtypes.canonicalize_dtype(index_dtype))
+    return _bind(_red.argmin_p, operand, axis=int(axis), index_dtype=_dtypes.canonicalize_dtype(index_dtype))
 
 
 def cumsum(operand, axis=0, reverse=False):
-    return bind(_red.cumsum_p, operand, axis=int(axis), reverse=bool(reverse))
+    return _bind(_red.cumsum_p, operand, axis=int(axis), reverse=bool(reverse))
 
 
 def cumprod(operand, axis=0, reverse=False):
-    return bind(_red.cumprod_p, operand, axis=int(axis), reverse=bool(reverse))
+    return _bind(_red.cumprod_p, operand, axis=int(axis), reverse=bool(reverse))
 
 
 def cummax(operand, axis=0, reverse=False):
-    return bind(_red.cummax_p, operand, axis=int(axis), reverse=bool(reverse))
+    return _bind(_red.cummax_p, operand, axis=int(axis), reverse=bool(reverse))
 
 
 def cummin(operand, axis=0, reverse=False):
-    return bind(_red.cummin_p, operand, axis=int(axis), reverse=bool(reverse))
+    return _bind(_red.cummin_p, operand, axis=int(axis), reverse=bool(reverse))
 
 
 def sort(operand, dimension=-1, is_stable=True, num_keys=1):
     operands = tuple(operand) if isinstance(operand, (tuple, list)) else (operand,)
-    ndim = len(aval_of(operands[0]).shape)
-    outs = bind(_red.sort_p, *operands, dimension=int(dimension) % builtins.max(ndim, 1),
+    ndim = len(_aval_of(operands[0]).shape)
+    outs = _bind(_red.sort_p, *operands, dimension=int(dimension) % _builtins.max(ndim, 1),
                 is_stable=bool(is_stable), num_keys=int(num_keys))
     return tuple(outs) if isinstance(operand, (tuple, list)) else outs[0]
 
@@ -289,4 +289,4 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
 def stop_gradient(x):
     """The identity, with a zero derivative (applied to every leaf of a pytree)."""
     from kiln.runtime.pytree import tree_map
-    return tree_map(lambda leaf: bind(_ew.stop_gradient_p, leaf), x)
+    return tree_map(lambda leaf: _bind(_ew.stop_gradient_p, leaf), x)

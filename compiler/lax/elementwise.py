@@ -919,3 +919,8 @@ from kiln.primitives import Primitive as _Primitive, vmap_rules as _vmap_rules  
 
 for _p in [v for k, v in list(globals().items()) if k.endswith("_p") and isinstance(v, _Primitive)]:
     _vmap_rules[_p] = _elementwise_batcher(_p)
+
+
+from kiln.primitives import public_names as _public_names  # noqa: E402
+
+__all__ = _public_names(globals())

@@ -437,3 +437,8 @@ for _p in (cumsum_p, cumprod_p, cummax_p, cummin_p):
 _batch_axes(sort_p, lambda dimension, is_stable, num_keys: dict(
     dimension=dimension + 1, is_stable=is_stable, num_keys=num_keys))
 vmap_rules[dot_general_p] = _dot_general_batch
+
+
+from kiln.primitives import public_names as _public_names  # noqa: E402
+
+__all__ = _public_names(globals())

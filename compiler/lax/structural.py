@@ -464,3 +464,8 @@ _vmap_rules[pad_p] = _pad_batch
 _vmap_rules[concatenate_p] = _concatenate_batch
 _vmap_rules[dynamic_slice_p] = _dynamic_batch(dynamic_slice_p)
 _vmap_rules[dynamic_update_slice_p] = _dynamic_batch(dynamic_update_slice_p)
+
+
+from kiln.primitives import public_names as _public_names  # noqa: E402
+
+__all__ = _public_names(globals())
