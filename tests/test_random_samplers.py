@@ -264,9 +264,9 @@ def test_default_shapes_and_dtypes():
 
 @pytest.mark.parametrize("categories, shape", [(3, (5,)), (5, (1,)), (7, (2,)), (5, ())])
 def test_dirichlet_few_variates(categories, shape):
-    """Fewer than 16 log-gamma variates in more than one row: XLA stores the final logs of d
-    and V on their own, and a one-axis fusion's remainder vector of 3, 5, 6 or 7 lanes calls
-    the C library's logf (`kiln.random.core._xla_root`); one row fuses them (XLA's log)."""
+    """Fewer than 16 log-gamma variates in more than one row: XLA computes log(V) alone, and
+    a one-axis fusion's remainder vector of 3, 5, 6 or 7 lanes calls the C library's logf
+    (`kiln.random.core._log_alone`); one row fuses it (XLA's log)."""
     alpha = np.linspace(0.5, 4.0, categories).astype(np.float32)
     jitted = kiln.jit(lambda k: random.dirichlet(k, alpha, shape))
     for seed in range(4):

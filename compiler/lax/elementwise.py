@@ -788,7 +788,7 @@ jvp_rules[clamp_p] = _clamp_jvp
 # ---------------------------------------------------------------------------- libm
 # The C library's exp or log (float32: expf, logf), `fn` naming which: where XLA:CPU leaves
 # LLVM's own intrinsic, on a remainder vector of 3, 5, 6 or 7 lanes, and LLVM turns it into
-# calls of the C library (`kiln.random.core._xla_root`). Internal, as in JAX.
+# calls of the C library (`kiln.random.core._log_alone`). Internal, as in JAX.
 libm_p = _unary("libm", None, _REAL_FLOAT)
 impl_rules[libm_p] = lambda x, *, fn: [_libm(fn, None)(x)]
 

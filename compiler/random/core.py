@@ -321,23 +321,23 @@ def _exp(x):
 
 
 # XLA:CPU's loop emitter runs a float32 fusion of one axis and fewer than 16 elements as
-# 8-wide vectors and one remainder vector. Where an exp or a log is the fusion's result, XLA's
+# 8-wide vectors and one remainder vector. Where an exp or a log is alone in its fusion, XLA's
 # own approximation replaces LLVM's intrinsic at widths 8, 4, 2 and 1 only: on a remainder of
 # 3, 5, 6 or 7 lanes LLVM calls the C library's expf or logf. (Results of two or more axes,
-# and an exp or log fused into a further operation, are XLA's at every width.)
+# and an exp or log fused with further operations, are XLA's at every width.)
 _LIBM_REMAINDERS = frozenset({3, 5, 6, 7, 11, 13, 14, 15})
 
 
-def _xla_root(fn, x):
-    """exp or log (`fn` names which) of x where XLA:CPU stores it as a fusion's result, as `_exp`
-    and lax.log, but for float32 arrays of one axis and a size in `_LIBM_REMAINDERS`: the C
-    library's from element 8 on (on every element below 8)."""
-    xla_fn, shape = {"exp": _exp, "log": lax.log}[fn], aval_of(x).shape
+def _log_alone(x):
+    """lax.log of x where XLA:CPU computes it alone in a fusion: for float32 arrays of one axis
+    and a size in `_LIBM_REMAINDERS`, the C library's logf from element 8 on (on every element
+    below 8)."""
+    shape = aval_of(x).shape
     if aval_of(x).dtype != np.float32 or len(shape) != 1 or shape[0] not in _LIBM_REMAINDERS:
-        return xla_fn(x)
+        return lax.log(x)
     head = 8 if shape[0] > 8 else 0
-    tail = bind(libm_p, x[head:], fn=fn)
-    return jnp.concatenate([xla_fn(x[:head]), tail]) if head else tail
+    tail = bind(libm_p, x[head:], fn="log")
+    return jnp.concatenate([lax.log(x[:head]), tail]) if head else tail
 
 
 def _log1p(x):

@@ -26,7 +26,7 @@ from kiln.custom_derivatives import custom_jvp
 from kiln.primitives import aval_of
 from kiln.random import ynnpack
 from kiln.random.core import (_canonical_shape, _exp, _exponential, _float_dtype, _fma, _log1p, _normal_real,
-                              _sample_shape, _single, _split_data, _uniform, _xla_root)
+                              _sample_shape, _single, _split_data, _uniform, _log_alone)
 from kiln.random.derived import _rademacher, _shape_from
 from kiln.runtime import dtypes
 
@@ -94,7 +94,7 @@ def _flush_subnormal(x):
 def _gamma_samples(log_space, before_reduce):
     """One variate per key (keys of shape (size, 2), a of any shape with size elements).
     `before_reduce`: a reduce follows (dirichlet's softmax). Where there is more than one row,
-    XLA then stores log(V) on its own (`_xla_root`); from 4096 elements on it hands the final
+    XLA then computes log(V) alone (`_log_alone`); from 4096 elements on it hands the final
     logs to YNNPACK: of the whole batch under vmap (`ynnpack.by_whole_shape`)."""
     def samples(keys, a):
         shape = aval_of(a).shape
@@ -105,7 +105,7 @@ def _gamma_samples(log_space, before_reduce):
         elif before_reduce and ynnpack.offloads_reduce(shape):
             out = ynnpack.log(d) + ynnpack.log(V) + boost
         elif before_reduce and len(shape) > 1:
-            out = lax.log(d) + _xla_root("log", V) + boost
+            out = lax.log(d) + _log_alone(V) + boost
         else:
             out = lax.log(d) + lax.log(V) + boost
         return out.reshape(shape)
